@@ -1,0 +1,49 @@
+import { join, resolve } from 'node:path';
+
+/**
+ * Where one Corral installation lives. Every root is settable (like Docker's --data-root) so tests
+ * and several installations never touch each other's containers.
+ */
+export interface CorralPaths {
+  /** Persistent state: templates, containers (config, overlay upper/work, logs). */
+  dataRoot: string;
+  /** Runtime state: API socket, pid file, exit notifications, attach sockets. */
+  runRoot: string;
+  /** Name of Corral's cgroup subtree below each hierarchy's root (v1) or the unified root (v2). */
+  cgroupParent: string;
+  /** Where the cgroup hierarchies are mounted. */
+  cgroupRoot: string;
+}
+
+export const DEFAULT_PATHS: CorralPaths = {
+  dataRoot: '/var/lib/corral',
+  runRoot: '/run/corral',
+  cgroupParent: 'corral',
+  cgroupRoot: '/sys/fs/cgroup',
+};
+
+export interface PathOverrides {
+  dataRoot?: string | undefined;
+  runRoot?: string | undefined;
+  cgroupParent?: string | undefined;
+}
+
+/** Flags win over CORRAL_* environment variables, which win over the defaults. */
+export function resolvePaths(overrides: PathOverrides = {}, env: NodeJS.ProcessEnv = process.env): CorralPaths {
+  return {
+    dataRoot: resolve(overrides.dataRoot ?? env.CORRAL_DATA_ROOT ?? DEFAULT_PATHS.dataRoot),
+    runRoot: resolve(overrides.runRoot ?? env.CORRAL_RUN_ROOT ?? DEFAULT_PATHS.runRoot),
+    cgroupParent: (overrides.cgroupParent ?? env.CORRAL_CGROUP_PARENT ?? DEFAULT_PATHS.cgroupParent).replace(/^\/+|\/+$/g, ''),
+    cgroupRoot: env.CORRAL_CGROUP_ROOT ?? DEFAULT_PATHS.cgroupRoot,
+  };
+}
+
+export const socketPath = (p: CorralPaths): string => join(p.runRoot, 'corrald.sock');
+export const pidFilePath = (p: CorralPaths): string => join(p.runRoot, 'corrald.pid');
+export const containersDir = (p: CorralPaths): string => join(p.dataRoot, 'containers');
+export const containerDir = (p: CorralPaths, id: string): string => join(p.dataRoot, 'containers', id);
+export const templatesDir = (p: CorralPaths): string => join(p.dataRoot, 'templates');
+export const exitsDir = (p: CorralPaths): string => join(p.runRoot, 'exits');
+/** Unix socket paths are limited to 108 bytes: keep attach sockets short. */
+export const attachSocketPath = (p: CorralPaths, id: string): string => join(p.runRoot, 'a', `${id.slice(0, 12)}.sock`);
+export const daemonLogPath = (p: CorralPaths): string => join(p.runRoot, 'corrald.log');
