@@ -1,0 +1,113 @@
+import type { ContainerConfig } from '../api/types.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../runtime/policy.js';
+
+/**
+ * Pure argv builders for the process chain of docs/shim.md:
+ *   corral-shim monitor … -- unshare … -- corral-shim init … -- PROGRAM ARGS
+ * Nothing here touches the system, so every flag is unit-tested.
+ */
+
+/** The namespaces a container gets. Network is loopback-only until networking lands. */
+export const CONTAINER_NAMESPACES = ['--mount', '--uts', '--ipc', '--net', '--cgroup', '--pid'] as const;
+
+export interface MonitorOptions {
+  shim: string;
+  id: string;
+  stateDir: string;
+  logFile: string;
+  socket: string;
+  exitNotify: string;
+  cgroupProcs: readonly string[];
+  tty: boolean;
+  stdin: boolean;
+  waitAttach: boolean;
+}
+
+export function monitorArgs(o: MonitorOptions): string[] {
+  const args = ['monitor', '--id', o.id, '--state-dir', o.stateDir, '--log', o.logFile, '--socket', o.socket, '--exit-notify', o.exitNotify];
+  for (const f of o.cgroupProcs) args.push('--cgroup-procs', f);
+  if (o.tty) args.push('--tty');
+  if (o.stdin) args.push('--stdin');
+  if (o.waitAttach) args.push('--wait-attach');
+  return args;
+}
+
+export function unshareArgs(unshare = 'unshare'): string[] {
+  return [unshare, ...CONTAINER_NAMESPACES, '--propagation', 'private', '--'];
+}
+
+export interface RootfsLayout {
+  lower: readonly string[];
+  upper: string;
+  work: string;
+  mountpoint: string;
+}
+
+/** Extra files bound into the container (hostname, hosts, resolv.conf), host path → container path. */
+export interface EtcBind {
+  source: string;
+  target: string;
+}
+
+/** Process settings shared by `init` and `exec`: who runs, with what, where. */
+export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean }): string[] {
+  const args = ['--user', p.user, '--cwd', p.cwd];
+  for (const c of p.capabilities) args.push('--cap', `CAP_${c}`);
+  for (const e of p.env) args.push('--env', e);
+  if (p.tty) args.push('--tty');
+  return args;
+}
+
+export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[]): string[] {
+  const args = ['init', '--rootfs', rootfs.mountpoint];
+  for (const l of rootfs.lower) args.push('--lower', l);
+  args.push('--upper', rootfs.upper, '--work', rootfs.work, '--hostname', c.hostname);
+  for (const b of etc) args.push('--bind', b.source, b.target, 'rw');
+  for (const v of c.volumes) args.push('--bind', v.source, v.target, v.readOnly ? 'ro' : 'rw');
+  for (const m of MASKED_PATHS) args.push('--mask', m);
+  for (const r of READONLY_PATHS) args.push('--readonly-path', r);
+  if (c.readOnly) args.push('--read-only');
+  if (c.init) args.push('--init');
+  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty }));
+  return args;
+}
+
+/** The whole chain for starting a container. */
+export function startArgv(o: MonitorOptions, c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], unshare = 'unshare'): string[] {
+  return [...monitorArgs(o), '--', ...unshareArgs(unshare), o.shim, ...initArgs(c, rootfs, etc), '--', ...c.command];
+}
+
+export interface ExecOptions {
+  shim: string;
+  pid: number;
+  pidStartTime: number;
+  cgroupProcs: readonly string[];
+  user: string;
+  capabilities: readonly string[];
+  cwd: string;
+  env: readonly string[];
+  tty: boolean;
+  stdin: boolean;
+  command: readonly string[];
+}
+
+/** `exec`: a foreground monitor speaking frames on its stdio, running the shim's exec stage. */
+export function execArgv(o: ExecOptions): string[] {
+  const monitor = ['monitor', '--no-daemon', '--stdio-attach'];
+  for (const f of o.cgroupProcs) monitor.push('--cgroup-procs', f);
+  if (o.tty) monitor.push('--tty');
+  if (o.stdin) monitor.push('--stdin');
+  return [
+    ...monitor,
+    '--',
+    o.shim,
+    'exec',
+    '--pid',
+    String(o.pid),
+    '--pid-start',
+    String(o.pidStartTime),
+    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty }),
+    '--',
+    ...o.command,
+  ];
+}

@@ -1,0 +1,136 @@
+import { statSync } from 'node:fs';
+import type { ContainerConfig, CreateRequest, VolumeSpec } from '../api/types.js';
+import { ValidationError } from '../errors.js';
+import { generateName, newId, validateName } from '../util/names.js';
+import { containerPath } from '../util/paths.js';
+import { resolveCapabilities } from './capabilities.js';
+import { DEFAULT_PATH_ENV } from './policy.js';
+
+/**
+ * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
+ * ContainerConfig. Each check is small and throws a ValidationError that names the field.
+ */
+export function configFromRequest(raw: unknown, templateEnv: readonly string[] = [DEFAULT_PATH_ENV], defaultCommand: readonly string[] = ['sh']): ContainerConfig {
+  const req = asObject(raw, 'request body');
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels']);
+  for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
+  const r = req as Partial<CreateRequest>;
+
+  const name = r.name === undefined ? generateName() : validateName(str(r.name, 'name'));
+  const template = validateName(str(r.template, 'template'), 'template name');
+  const command = r.command === undefined || (Array.isArray(r.command) && r.command.length === 0) ? [...defaultCommand] : strArray(r.command, 'command');
+  if (command.some((a) => a.includes('\0'))) throw new ValidationError('command: arguments must not contain NUL bytes');
+  if (command[0] === '') throw new ValidationError('command: the program name is empty');
+
+  const env = mergeEnv(templateEnv, r.env === undefined ? [] : strArray(r.env, 'env'));
+  const workdir = r.workdir === undefined || r.workdir === '' ? '/' : containerPath(str(r.workdir, 'workdir'), 'workdir');
+  const user = r.user === undefined || r.user === '' ? '0:0' : validateUser(str(r.user, 'user'));
+  const hostname = r.hostname === undefined || r.hostname === '' ? name.slice(0, 63) : validateHostname(str(r.hostname, 'hostname'));
+  const volumes = r.volumes === undefined ? [] : arr(r.volumes, 'volumes').map((v, i) => validateVolume(v, i));
+  const targets = new Set<string>();
+  for (const v of volumes) {
+    if (targets.has(v.target)) throw new ValidationError(`volumes: ${v.target} is mounted twice`);
+    targets.add(v.target);
+  }
+  const capabilities = resolveCapabilities(
+    r.capAdd === undefined ? [] : strArray(r.capAdd, 'capAdd'),
+    r.capDrop === undefined ? [] : strArray(r.capDrop, 'capDrop'),
+  );
+  const labels: Record<string, string> = {};
+  if (r.labels !== undefined) {
+    for (const [k, v] of Object.entries(asObject(r.labels, 'labels'))) {
+      if (k === '' || typeof v !== 'string') throw new ValidationError(`labels: ${JSON.stringify(k)} must map a non-empty key to a string`);
+      labels[k] = v;
+    }
+  }
+  const tty = bool(r.tty, 'tty');
+  return {
+    id: newId(),
+    name,
+    template,
+    command,
+    env: tty && !env.some((e) => e.startsWith('TERM=')) ? [...env, 'TERM=xterm'] : env,
+    workdir,
+    user,
+    hostname,
+    readOnly: bool(r.readOnly, 'readOnly'),
+    volumes,
+    capabilities,
+    init: bool(r.init, 'init'),
+    tty,
+    interactive: bool(r.interactive, 'interactive'),
+    autoRemove: bool(r.autoRemove, 'autoRemove'),
+    labels,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Later entries win, keyed by variable name; `K` alone is not allowed here (the CLI resolves it). */
+export function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
+  const out = new Map<string, string>();
+  for (const [i, e] of [...base, ...extra].entries()) {
+    const eq = e.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`env[${i}] ${JSON.stringify(e)}: expected KEY=VALUE`);
+    if (e.includes('\0')) throw new ValidationError(`env[${i}]: must not contain NUL bytes`);
+    out.set(e.slice(0, eq), e);
+  }
+  return [...out.values()];
+}
+
+const USER_PART = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;
+export function validateUser(u: string): string {
+  const parts = u.split(':');
+  if (parts.length > 2 || !parts.every((p) => USER_PART.test(p))) {
+    throw new ValidationError(`user ${JSON.stringify(u)}: expected uid[:gid] or name[:group]`);
+  }
+  for (const p of parts) {
+    if (/^\d+$/.test(p) && Number(p) > 0xfffffffe) throw new ValidationError(`user ${JSON.stringify(u)}: id out of range`);
+  }
+  return u;
+}
+
+const HOSTNAME = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
+export function validateHostname(h: string): string {
+  if (!HOSTNAME.test(h)) throw new ValidationError(`hostname ${JSON.stringify(h)}: expected letters, digits, '-' and '.', at most 63 characters`);
+  return h;
+}
+
+function validateVolume(raw: unknown, i: number): VolumeSpec {
+  const v = asObject(raw, `volumes[${i}]`) as Partial<VolumeSpec>;
+  const source = str(v.source, `volumes[${i}].source`);
+  if (!source.startsWith('/')) throw new ValidationError(`volume source ${JSON.stringify(source)}: must be an absolute host path`);
+  try {
+    statSync(source);
+  } catch {
+    throw new ValidationError(`volume source ${source}: no such file or directory on the host`);
+  }
+  const target = containerPath(str(v.target, `volumes[${i}].target`), `volume target`);
+  if (target === '/') throw new ValidationError('volume target "/": cannot mount over the root filesystem');
+  for (const reserved of ['/proc', '/sys', '/dev']) {
+    if (target === reserved || target.startsWith(reserved + '/')) {
+      throw new ValidationError(`volume target ${target}: ${reserved} is managed by corral`);
+    }
+  }
+  return { source, target, readOnly: bool(v.readOnly, `volumes[${i}].readOnly`) };
+}
+
+function asObject(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(`${what}: expected an object`);
+  return v as Record<string, unknown>;
+}
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new ValidationError(`${what}: expected a string`);
+  return v;
+}
+function bool(v: unknown, what: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new ValidationError(`${what}: expected true or false`);
+  return v;
+}
+function arr(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new ValidationError(`${what}: expected a list`);
+  return v;
+}
+function strArray(v: unknown, what: string): string[] {
+  return arr(v, what).map((x, i) => str(x, `${what}[${i}]`));
+}
