@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { daemonLogPath, pidFilePath, resolvePaths, socketPath } from '../config.js';
+import { CorralError } from '../errors.js';
+import { createCgroupManager } from '../cgroups/detect.js';
+import { Containers } from '../runtime/containers.js';
+import { shimPath } from '../runtime/shim.js';
+import { ExecSessions } from './exec-sessions.js';
+import { JsonLogger, type Level } from './logger.js';
+import { acquirePidFile } from './pidfile.js';
+import { buildRouter, VERSION } from './routes.js';
+import { listen } from './server.js';
+import { templateSource } from './templates.js';
+
+const program = new Command('corrald')
+  .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
+  .version(VERSION)
+  .option('--data-root <dir>', 'persistent state (templates, containers) [env CORRAL_DATA_ROOT]', undefined)
+  .option('--run-root <dir>', 'runtime state and the API socket [env CORRAL_RUN_ROOT]', undefined)
+  .option('--cgroup-parent <name>', "name of Corral's cgroup subtree [env CORRAL_CGROUP_PARENT]", undefined)
+  .option('--log-level <level>', 'debug, info, warn or error', 'info')
+  .option('--log-stderr', 'also write logs to stderr', false)
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; logLevel: Level; logStderr: boolean }) => {
+    if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
+    const paths = resolvePaths(opts);
+    await mkdir(paths.runRoot, { recursive: true, mode: 0o700 });
+    await mkdir(paths.dataRoot, { recursive: true, mode: 0o700 });
+    const log = new JsonLogger(daemonLogPath(paths), opts.logLevel, opts.logStderr);
+    const release = await acquirePidFile(pidFilePath(paths));
+    try {
+      const cgroups = await createCgroupManager(paths);
+      const templates = templateSource(paths);
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log });
+      await containers.init();
+      const exec = new ExecSessions(containers, shimPath(), log);
+      const server = await listen(buildRouter({ paths, containers, exec, templates, log }), socketPath(paths), log);
+      log.info('corrald listening', { socket: socketPath(paths), pid: process.pid, cgroupDriver: cgroups.driver });
+      const shutdown = (sig: string): void => {
+        log.info('corrald stopping; containers keep running', { signal: sig });
+        containers.close();
+        server.close();
+        server.closeAllConnections();
+        void release().finally(() => process.exit(0));
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGHUP', () => {});
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`corrald: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

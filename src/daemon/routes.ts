@@ -1,0 +1,154 @@
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { VersionInfo } from '../api/types.js';
+import type { CorralPaths } from '../config.js';
+import type { Containers, Logger } from '../runtime/containers.js';
+import { followLog, readLog } from '../runtime/logs.js';
+import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/policy.js';
+import type { ExecSessions } from './exec-sessions.js';
+import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';
+import { Router } from './router.js';
+import { parseSignal } from './signals.js';
+import type { TemplateInfo } from '../api/types.js';
+import { ValidationError } from '../errors.js';
+
+export const VERSION = '0.1.0';
+export const API_VERSION = 'v1';
+
+export interface RouteDeps {
+  paths: CorralPaths;
+  containers: Containers;
+  exec: ExecSessions;
+  templates: { list(): Promise<TemplateInfo[]> };
+  log: Logger;
+}
+
+/** Every route of docs/api.md; handlers are thin: parse, call the runtime, answer. */
+export function buildRouter(d: RouteDeps): Router {
+  const r = new Router();
+  const c = d.containers;
+  const timeout = (q: URLSearchParams): number => queryInt(q.get('timeout') ?? q.get('t'), 'timeout', 0, 86_400) ?? DEFAULT_STOP_TIMEOUT_S;
+
+  r.on('GET', '/v1/version', async (_ctx, res) => {
+    const v: VersionInfo = {
+      version: VERSION,
+      apiVersion: API_VERSION,
+      pid: process.pid,
+      dataRoot: d.paths.dataRoot,
+      runRoot: d.paths.runRoot,
+      cgroupDriver: c.cgroupDriver,
+      cgroupParent: d.paths.cgroupParent,
+    };
+    sendJson(res, 200, v);
+  });
+  r.on('GET', '/v1/templates', async (_ctx, res) => sendJson(res, 200, await d.templates.list()));
+  r.on('GET', '/v1/containers', async (ctx, res) => sendJson(res, 200, await c.list(queryBool(ctx.query.get('all')))));
+  r.on('POST', '/v1/containers', async (ctx, res) => {
+    const config = await c.create(await readJson(ctx.req));
+    sendJson(res, 201, { id: config.id, name: config.name, warnings: [] });
+  });
+  r.on('GET', '/v1/containers/:ref', async (ctx, res) => sendJson(res, 200, await c.inspect(ctx.params.ref!)));
+  r.on('DELETE', '/v1/containers/:ref', async (ctx, res) => {
+    await c.remove(ctx.params.ref!, queryBool(ctx.query.get('force')));
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/start', async (ctx, res) => {
+    await c.start(ctx.params.ref!);
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/stop', async (ctx, res) => {
+    await c.stop(ctx.params.ref!, timeout(ctx.query));
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/restart', async (ctx, res) => {
+    await c.restart(ctx.params.ref!, timeout(ctx.query));
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/kill', async (ctx, res) => {
+    await c.kill(ctx.params.ref!, parseSignal(ctx.query.get('signal') ?? 'SIGKILL'));
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/wait', async (ctx, res) => {
+    const s = await c.wait(ctx.params.ref!);
+    sendJson(res, 200, { exitCode: s.exitCode, signal: s.signal, error: s.error });
+  });
+  r.on('GET', '/v1/containers/:ref/logs', async (ctx, res) => {
+    const cfg = c.resolve(ctx.params.ref!);
+    const tail = queryInt(ctx.query.get('tail'), 'tail', 0, Number.MAX_SAFE_INTEGER);
+    const path = c.store.file(cfg.id, 'container.log');
+    const { records, offset } = await readLog(path, tail);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    for (const rec of records) res.write(JSON.stringify(rec) + '\n');
+    if (!queryBool(ctx.query.get('follow'))) return void res.end();
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const done = async (): Promise<boolean> => {
+      try {
+        return (await c.state(cfg.id)).status !== 'running';
+      } catch {
+        return true;
+      }
+    };
+    for await (const rec of followLog(path, offset, done, abort.signal)) {
+      if (!res.write(JSON.stringify(rec) + '\n')) await new Promise((ok) => res.once('drain', ok));
+    }
+    res.end();
+  });
+  r.on('POST', '/v1/containers/:ref/exec', async (ctx, res) => {
+    sendJson(res, 201, { id: await d.exec.create(ctx.params.ref!, await readJson(ctx.req)) });
+  });
+
+  r.upgrade('POST', '/v1/containers/:ref/start', async (ctx, socket, head) => {
+    const cfg = c.resolve(ctx.params.ref!);
+    let attached = false;
+    try {
+      await c.start(cfg.id, {
+        attach: async (path) => {
+          await bridge(path, socket, head, () => c.waitSettled(cfg.id));
+          attached = true;
+        },
+      });
+    } catch (err) {
+      if (!attached) throw err;
+      d.log.info('start failed after attach', { id: cfg.id, err: String(err) });
+    }
+  });
+  r.upgrade('POST', '/v1/containers/:ref/attach', async (ctx, socket, head) => {
+    const cfg = c.resolve(ctx.params.ref!);
+    await c.assertAttachable(cfg.id);
+    await bridge(c.attachSocket(cfg.id), socket, head, () => c.waitSettled(cfg.id));
+  });
+  r.upgrade('POST', '/v1/exec/:id/start', async (ctx, socket, head) => {
+    if (!/^[0-9a-f]{32}$/.test(ctx.params.id!)) throw new ValidationError(`invalid exec session id ${JSON.stringify(ctx.params.id)}`);
+    await d.exec.start(ctx.params.id!, socket, head);
+  });
+  return r;
+}
+
+/**
+ * Join a client's upgraded connection to a monitor's attach socket. When the monitor closes
+ * (the container exited), wait until corrald has handled the exit (--rm removal included) before
+ * closing the client, so `corral run --rm` returns only once the container is gone.
+ */
+function bridge(path: string, client: Duplex, head: Buffer, settled: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const mon = connect(path);
+    mon.once('error', (err) => reject(new ValidationError(`attach ${path}: ${err.message}`)));
+    mon.once('connect', () => {
+      mon.removeAllListeners('error');
+      mon.on('error', () => client.destroy());
+      acceptUpgrade(client);
+      if (head.length > 0) mon.write(head);
+      client.pipe(mon);
+      mon.pipe(client, { end: false });
+      client.on('error', () => mon.destroy());
+      client.on('close', () => mon.destroy());
+      mon.on('end', () => {
+        void settled().finally(() => client.end());
+      });
+      resolve();
+    });
+  });
+}
+
+export { rejectUpgrade };

@@ -1,0 +1,411 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, MountInfo } from '../api/types.js';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { attachSocketPath, exitsDir, type CorralPaths } from '../config.js';
+import { CorralError, InvalidStateError, NotFoundError } from '../errors.js';
+import { startArgv } from '../namespaces/argv.js';
+import { isSameProcess } from '../system/procfs.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { writeEtcFiles } from './etc-files.js';
+import { ContainerIndex } from './index.js';
+import { MASKED_PATHS, READONLY_PATHS } from './policy.js';
+import { spawnMonitor } from './shim.js';
+import { configFromRequest } from './spec.js';
+import { deriveState, statusText } from './state.js';
+import { assertCan } from './status.js';
+import { ContainerStore } from './store.js';
+
+/** What the runtime needs from the template store. */
+export interface TemplateSource {
+  /** Build on first use; returns the read-only lower layer and the template's defaults. */
+  resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[] }>;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RuntimeDeps {
+  paths: CorralPaths;
+  cgroups: CgroupManager;
+  templates: TemplateSource;
+  shim: string;
+  log: Logger;
+  unshare?: string;
+}
+
+export interface StartOptions {
+  /** Called once the monitor listens and before the container runs (foreground attach). */
+  attach?: (socketPath: string) => Promise<void>;
+}
+
+/**
+ * Containers composed from the store, cgroups, the shim and the index: create, start, stop, kill,
+ * remove, inspect. Operations on one container are serialized; exits are handled when a monitor's
+ * notification appears in <run>/exits (also those written while corrald was away).
+ */
+export class Containers {
+  readonly store: ContainerStore;
+  private readonly index = new ContainerIndex();
+  private readonly locks = new KeyedMutex();
+  private readonly events = new EventEmitter();
+  private watcher: { close(): void } | undefined;
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.store = new ContainerStore(deps.paths);
+    this.events.setMaxListeners(0);
+  }
+
+  // ---- start-up and exits ------------------------------------------------------------------
+
+  /** Load committed containers, finish interrupted creates and removes, collect missed exits. */
+  async init(): Promise<void> {
+    await mkdir(exitsDir(this.deps.paths), { recursive: true, mode: 0o700 });
+    await mkdir(join(this.deps.paths.runRoot, 'a'), { recursive: true, mode: 0o700 });
+    for (const trash of await this.store.listTrash()) await rm(trash, { recursive: true, force: true });
+    for (const id of await this.store.listIds()) {
+      const config = await this.store.readConfig(id).catch(() => undefined);
+      if (!config) {
+        this.deps.log.warn('removing a container whose create never finished', { id });
+        await this.deps.cgroups.remove(id).catch(() => {});
+        await this.store.destroy(id);
+        continue;
+      }
+      this.index.add(config);
+    }
+    await this.collectExits();
+    const { watch } = await import('node:fs');
+    this.watcher = watch(exitsDir(this.deps.paths), () => void this.collectExits());
+    // inotify can overflow; a slow sweep makes sure no exit is missed.
+    this.sweep = setInterval(() => void this.collectExits(), 5000).unref();
+  }
+
+  close(): void {
+    this.watcher?.close();
+    if (this.sweep) clearInterval(this.sweep);
+  }
+
+  private async collectExits(): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = await readdir(exitsDir(this.deps.paths));
+    } catch {
+      return;
+    }
+    for (const id of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
+      await this.locks.run(id, () => this.handleExit(id)).catch((err) => this.deps.log.error('handling exit failed', { id, err: String(err) }));
+    }
+  }
+
+  /** Must run under the container's lock. Idempotent. */
+  private async handleExit(id: string): Promise<void> {
+    const notify = join(exitsDir(this.deps.paths), id);
+    const config = this.index.get(id);
+    if (config) {
+      const state = await this.state(id);
+      if (state.status !== 'running') {
+        await this.deps.cgroups.remove(id);
+        if (config.autoRemove) await this.destroy(config);
+        this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
+      } else return; // Notification from an earlier run; the current one is alive.
+    }
+    await rm(notify, { force: true });
+    this.events.emit(`exit:${id}`);
+  }
+
+  /** Resolves when the container is not running any more (and its exit has been handled). */
+  private waitExit(id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: boolean): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.events.off(`exit:${id}`, onExit);
+        resolve(v);
+      };
+      const onExit = (): void => finish(true);
+      const check = async (): Promise<void> => {
+        const c = this.index.get(id);
+        if (!c) return finish(true);
+        if ((await this.state(id)).status !== 'running') {
+          await this.collectExits();
+          finish(true);
+        }
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const poll = setInterval(() => void check(), 200);
+      this.events.on(`exit:${id}`, onExit);
+      void check();
+    });
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  resolve(ref: string): ContainerConfig {
+    return this.index.resolve(ref);
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    return deriveState(await this.store.readRuntime(id), await this.store.readExit(id));
+  }
+
+  async list(all: boolean): Promise<ContainerSummary[]> {
+    const out: ContainerSummary[] = [];
+    for (const c of this.index.all()) {
+      const s = await this.state(c.id);
+      if (!all && s.status !== 'running') continue;
+      out.push({
+        id: c.id,
+        name: c.name,
+        template: c.template,
+        command: c.command,
+        status: s.status,
+        statusText: statusText(s),
+        exitCode: s.exitCode,
+        pid: s.pid,
+        createdAt: c.createdAt,
+        startedAt: s.startedAt,
+        finishedAt: s.finishedAt,
+      });
+    }
+    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async inspect(ref: string): Promise<ContainerInspect> {
+    const c = this.resolve(ref);
+    const layout = this.store.layout(c.id);
+    const lower = await this.deps.templates.resolve(c.template).then((t) => [t.rootfs], () => []);
+    return {
+      id: c.id,
+      name: c.name,
+      config: c,
+      state: await this.state(c.id),
+      rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
+      mounts: mountsOf(c, lower, layout),
+      cgroup: { driver: this.deps.cgroups.driver, paths: this.deps.cgroups.paths(c.id) },
+      logPath: this.store.file(c.id, 'container.log'),
+    };
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  async create(request: unknown): Promise<ContainerConfig> {
+    const templateName = (request as { template?: unknown } | null)?.template;
+    // Validate everything that does not need the template first, so bad input fails fast.
+    configFromRequest(request);
+    const template = await this.deps.templates.resolve(String(templateName));
+    const config = configFromRequest(request, template.env, template.command);
+    this.index.reserve(config.name, config.id);
+    try {
+      await this.store.prepare(config);
+      await writeEtcFiles(this.store, config);
+      await this.store.writeConfig(config); // the commit point
+      this.index.add(config);
+    } catch (err) {
+      this.index.release(config.name, config.id);
+      await this.store.destroy(config.id).catch(() => {});
+      throw err;
+    }
+    this.deps.log.info('container created', { id: config.id, name: config.name });
+    return config;
+  }
+
+  async start(ref: string, opts: StartOptions = {}): Promise<ContainerState> {
+    const c = this.resolve(ref);
+    return this.locks.run(c.id, async () => {
+      if (await this.pendingExit(c.id)) await this.handleExit(c.id);
+      if (!this.index.get(c.id)) throw new NotFoundError(`no such container: ${ref}`);
+      assertCan(c.name, (await this.state(c.id)).status, 'start');
+      return this.startLocked(c, opts);
+    });
+  }
+
+  private async pendingExit(id: string): Promise<boolean> {
+    return readdir(exitsDir(this.deps.paths)).then((n) => n.includes(id), () => false);
+  }
+
+  private async startLocked(c: ContainerConfig, opts: StartOptions): Promise<ContainerState> {
+    const template = await this.deps.templates.resolve(c.template);
+    await this.store.clearRun(c.id);
+    await this.deps.cgroups.ensureParent();
+    await this.deps.cgroups.create(c.id);
+    const etc = await writeEtcFiles(this.store, c);
+    const socket = attachSocketPath(this.deps.paths, c.id);
+    await rm(socket, { force: true });
+    const argv = startArgv(
+      {
+        shim: this.deps.shim,
+        id: c.id,
+        stateDir: this.store.dir(c.id),
+        logFile: this.store.file(c.id, 'container.log'),
+        socket,
+        exitNotify: join(exitsDir(this.deps.paths), c.id),
+        cgroupProcs: this.deps.cgroups.procsFiles(c.id),
+        tty: c.tty,
+        stdin: c.interactive,
+        waitAttach: opts.attach !== undefined,
+      },
+      c,
+      { lower: [template.rootfs], ...this.store.layout(c.id) },
+      etc,
+      this.deps.unshare,
+    );
+    const monitor = spawnMonitor(this.deps.shim, argv, this.store.file(c.id, 'monitor.log'));
+    try {
+      let report = await monitor.next();
+      if (report.kind === 'ready') {
+        await opts.attach!(socket);
+        report = await monitor.next();
+      }
+      if (report.kind === 'failed') {
+        // The monitor has written exit.json; clean up what start made.
+        await this.deps.cgroups.remove(c.id).catch(() => {});
+        throw new CorralError('command_failed', report.message, { exitCode: report.code, id: c.id });
+      }
+      if (report.kind !== 'started') throw new CorralError('internal', `corral-shim monitor: unexpected report ${report.kind}`);
+    } catch (err) {
+      if (!(err instanceof CorralError && err.code === 'command_failed')) {
+        monitor.child.kill('SIGKILL');
+        await this.deps.cgroups.remove(c.id).catch(() => {});
+      }
+      throw err;
+    } finally {
+      monitor.release();
+    }
+    this.deps.log.info('container started', { id: c.id, name: c.name });
+    return this.state(c.id);
+  }
+
+  async kill(ref: string, signal: NodeJS.Signals | number): Promise<void> {
+    const c = this.resolve(ref);
+    await this.locks.run(c.id, async () => {
+      const s = await this.state(c.id);
+      assertCan(c.name, s.status, 'kill');
+      await this.signal(c.id, signal);
+    });
+  }
+
+  private async signal(id: string, signal: NodeJS.Signals | number): Promise<void> {
+    const rt = await this.store.readRuntime(id);
+    if (!rt || !(await isSameProcess(rt.pid, rt.pidStartTime))) return;
+    try {
+      process.kill(rt.pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL when the grace time ends. Stopping a stopped container is a no-op. */
+  async stop(ref: string, timeoutS: number): Promise<void> {
+    const c = this.resolve(ref);
+    const status = await this.locks.run(c.id, async () => {
+      const s = (await this.state(c.id)).status;
+      if (s === 'running') await this.signal(c.id, 'SIGTERM');
+      return s;
+    });
+    if (status !== 'running') return;
+    if (await this.waitExit(c.id, timeoutS * 1000)) return;
+    await this.locks.run(c.id, () => this.signal(c.id, 'SIGKILL'));
+    if (!(await this.waitExit(c.id, 10_000))) {
+      throw new CorralError('internal', `container ${c.name} did not exit after SIGKILL`);
+    }
+  }
+
+  async restart(ref: string, timeoutS: number): Promise<ContainerState> {
+    await this.stop(ref, timeoutS);
+    return this.start(ref);
+  }
+
+  /** Wait until the container is not running; returns its final state. */
+  async wait(ref: string): Promise<ContainerState> {
+    const c = this.resolve(ref);
+    while (!(await this.waitExit(c.id, 60_000))) {
+      /* keep waiting */
+    }
+    return this.state(c.id);
+  }
+
+  async remove(ref: string, force: boolean): Promise<void> {
+    const c = this.resolve(ref);
+    const running = await this.locks.run(c.id, async () => {
+      const s = (await this.state(c.id)).status;
+      if (s === 'running' && !force) assertCan(c.name, s, 'remove');
+      if (s === 'running') await this.signal(c.id, 'SIGKILL');
+      return s === 'running';
+    });
+    if (running && !(await this.waitExit(c.id, 10_000))) {
+      throw new CorralError('internal', `container ${c.name} did not exit after SIGKILL`);
+    }
+    await this.locks.run(c.id, async () => {
+      if (!this.index.get(c.id)) return; // removed meanwhile (--rm)
+      if ((await this.state(c.id)).status === 'running') throw new InvalidStateError(`cannot remove container ${c.name}: it was started again`);
+      await this.deps.cgroups.remove(c.id);
+      await this.destroy(c);
+    });
+  }
+
+  private async destroy(c: ContainerConfig): Promise<void> {
+    await rm(attachSocketPath(this.deps.paths, c.id), { force: true });
+    await this.store.destroy(c.id);
+    this.index.delete(c.id);
+    await rm(join(exitsDir(this.deps.paths), c.id), { force: true });
+    this.deps.log.info('container removed', { id: c.id, name: c.name });
+  }
+
+  /** For exec: the running container's PID 1 and its identity. */
+  async runtimeOf(ref: string): Promise<{ config: ContainerConfig; pid: number; pidStartTime: number }> {
+    const c = this.resolve(ref);
+    const s = await this.state(c.id);
+    assertCan(c.name, s.status, 'exec');
+    const rt = await this.store.readRuntime(c.id);
+    if (!rt || s.pid === null) throw new InvalidStateError(`cannot exec in container ${c.name}: it is exiting`);
+    return { config: c, pid: rt.pid, pidStartTime: rt.pidStartTime };
+  }
+
+  get cgroupDriver(): 'v1' | 'v2' {
+    return this.deps.cgroups.driver;
+  }
+
+  attachSocket(id: string): string {
+    return attachSocketPath(this.deps.paths, id);
+  }
+
+  async assertAttachable(id: string): Promise<void> {
+    const c = this.index.get(id);
+    if (!c) throw new NotFoundError(`no such container: ${id}`);
+    assertCan(c.name, (await this.state(id)).status, 'attach');
+  }
+
+  /** Resolves once the container is not running and its exit has been handled (or it is gone). */
+  async waitSettled(id: string, timeoutMs = 15_000): Promise<void> {
+    await this.waitExit(id, timeoutMs);
+  }
+
+  procsFiles(id: string): string[] {
+    return this.deps.cgroups.procsFiles(id);
+  }
+}
+
+function mountsOf(c: ContainerConfig, lower: string[], l: { upper: string; work: string; mountpoint: string }): MountInfo[] {
+  const m: MountInfo[] = [
+    { type: 'overlay', source: 'overlay', destination: '/', options: [`lowerdir=${lower.join(':')}`, `upperdir=${l.upper}`, `workdir=${l.work}`, 'nodev', ...(c.readOnly ? ['ro'] : [])] },
+    { type: 'proc', source: 'proc', destination: '/proc', options: ['nosuid', 'nodev', 'noexec'] },
+    { type: 'sysfs', source: 'sysfs', destination: '/sys', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
+    { type: 'tmpfs', source: 'tmpfs', destination: '/dev', options: ['nosuid', 'nodev', 'noexec', 'mode=755', 'size=64k'] },
+    { type: 'devpts', source: 'devpts', destination: '/dev/pts', options: ['newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { type: 'tmpfs', source: 'shm', destination: '/dev/shm', options: ['nosuid', 'nodev', 'noexec', 'size=64m'] },
+    { type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', options: ['nosuid', 'nodev', 'noexec'] },
+  ];
+  for (const v of c.volumes) m.push({ type: 'bind', source: v.source, destination: v.target, options: ['rbind', 'nosuid', 'nodev', v.readOnly ? 'ro' : 'rw'] });
+  for (const p of MASKED_PATHS) m.push({ type: 'bind', source: '/dev/null', destination: p, options: ['masked'] });
+  for (const p of READONLY_PATHS) m.push({ type: 'bind', source: p, destination: p, options: ['ro'] });
+  return m;
+}

@@ -1,0 +1,35 @@
+import type { Status } from '../api/types.js';
+import { InvalidStateError } from '../errors.js';
+
+/**
+ * The closed set of statuses and the one table of what each allows (youki's can_start/can_kill).
+ * A status is derived from the kernel (see state.ts); this only says what may happen next.
+ */
+export type Action = 'start' | 'stop' | 'kill' | 'remove' | 'exec' | 'attach' | 'restart';
+
+const ALLOWED: Record<Status, readonly Action[]> = {
+  created: ['start', 'remove', 'restart', 'stop'],
+  running: ['stop', 'kill', 'exec', 'attach', 'restart'],
+  exited: ['start', 'remove', 'restart', 'stop'],
+};
+
+export function can(status: Status, action: Action): boolean {
+  return ALLOWED[status].includes(action);
+}
+
+const HINT: Partial<Record<`${Action}:${Status}`, string>> = {
+  'start:running': 'it is already running',
+  'remove:running': 'it is running: stop it first, or use --force',
+  'kill:created': 'it is not running',
+  'kill:exited': 'it is not running',
+  'exec:created': 'it is not running: start it first',
+  'exec:exited': 'it is not running: start it first',
+  'attach:created': 'it is not running',
+  'attach:exited': 'it is not running',
+};
+
+export function assertCan(name: string, status: Status, action: Action): void {
+  if (!can(status, action)) {
+    throw new InvalidStateError(`cannot ${action} container ${name}: ${HINT[`${action}:${status}`] ?? `it is ${status}`}`, { status, action });
+  }
+}

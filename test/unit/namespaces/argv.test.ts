@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { execArgv, startArgv } from '../../../src/namespaces/argv.js';
+import { configFromRequest } from '../../../src/runtime/spec.js';
+
+const monitor = {
+  shim: '/opt/corral/corral-shim',
+  id: 'abc',
+  stateDir: '/d',
+  logFile: '/d/container.log',
+  socket: '/run/a/abc.sock',
+  exitNotify: '/run/exits/abc',
+  cgroupProcs: ['/sys/fs/cgroup/pids/corral/abc/cgroup.procs'],
+  tty: false,
+  stdin: false,
+  waitAttach: false,
+};
+
+describe('startArgv', () => {
+  const c = configFromRequest({ template: 'busybox', name: 'web', command: ['echo', '--', 'hi'], volumes: [{ source: '/tmp', target: '/data', readOnly: true }], init: true, readOnly: true });
+  const argv = startArgv(monitor, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, [{ source: '/d/hosts', target: '/etc/hosts' }]);
+
+  it('chains monitor, unshare without --fork, and the init stage', () => {
+    expect(argv.slice(0, 2)).toEqual(['monitor', '--id']);
+    const u = argv.indexOf('unshare');
+    expect(argv[u - 1]).toBe('--');
+    expect(argv.slice(u, u + 10)).toEqual(['unshare', '--mount', '--uts', '--ipc', '--net', '--cgroup', '--pid', '--propagation', 'private', '--']);
+    expect(argv).not.toContain('--fork');
+    expect(argv[u + 10]).toBe('/opt/corral/corral-shim');
+    expect(argv[u + 11]).toBe('init');
+  });
+
+  it('ends with the program after the last --, untouched', () => {
+    const last = argv.lastIndexOf('--', argv.length - 3);
+    expect(argv.slice(last + 1)).toEqual(['echo', '--', 'hi']);
+  });
+
+  it('passes the cgroup, mounts, masks and privileges', () => {
+    const s = argv.join(' ');
+    expect(s).toContain('--cgroup-procs /sys/fs/cgroup/pids/corral/abc/cgroup.procs');
+    expect(s).toContain('--lower /t/rootfs --upper /d/upper --work /d/work');
+    expect(s).toContain('--bind /d/hosts /etc/hosts rw');
+    expect(s).toContain('--bind /tmp /data ro');
+    expect(s).toContain('--mask /proc/kcore');
+    expect(s).toContain('--readonly-path /proc/sys');
+    expect(s).toContain('--read-only');
+    expect(s).toContain('--init');
+    expect(s).toContain('--cap CAP_CHOWN');
+    expect(s).toContain('--hostname web');
+    expect(argv.filter((a) => a === '--cap')).toHaveLength(14);
+  });
+});
+
+describe('execArgv', () => {
+  it('runs a foreground stdio monitor around the exec stage', () => {
+    const argv = execArgv({ shim: '/s', pid: 42, pidStartTime: 7, cgroupProcs: ['/cg/cgroup.procs'], user: '0:0', capabilities: ['KILL'], cwd: '/', env: ['A=1'], tty: true, stdin: true, command: ['sh', '-c', 'id'] });
+    expect(argv.slice(0, 3)).toEqual(['monitor', '--no-daemon', '--stdio-attach']);
+    expect(argv).toContain('--tty');
+    const e = argv.indexOf('exec');
+    expect(argv.slice(e, e + 5)).toEqual(['exec', '--pid', '42', '--pid-start', '7']);
+    expect(argv.slice(-4)).toEqual(['--', 'sh', '-c', 'id']);
+  });
+});
