@@ -1,6 +1,9 @@
 /**
  * One interface over cgroup v2 (the design centre) and v1 (hybrid or legacy hosts). The cgroup
  * root is a parameter so unit tests run against a fake cgroupfs in a temp dir.
+ *
+ * Limits are applied later by one small file per controller (`v1/cpu.ts`, `v2/memory.ts`, ...)
+ * working on the directories `paths(id)` returns.
  */
 export type CgroupDriverName = 'v1' | 'v2';
 
@@ -8,16 +11,46 @@ export interface CgroupManager {
   readonly driver: CgroupDriverName;
   /** Make sure Corral's own subtree exists and is usable (controllers enabled, cpuset filled). */
   ensureParent(): Promise<void>;
-  /** Create the container's cgroup; idempotent. */
+  /** Create the container's cgroup (and Corral's subtree if needed); idempotent. */
   create(id: string): Promise<void>;
   /** Absolute cgroup directories of the container (one per v1 hierarchy, one on v2). */
   paths(id: string): string[];
   /** The cgroup.procs files a process writes its pid into to join the container's cgroup. */
   procsFiles(id: string): string[];
-  /** Pids currently in the container's cgroup. */
+  /** Pids currently in the container's cgroup (nested cgroups included); zombies are not listed. */
   pids(id: string): Promise<number[]>;
+  /**
+   * Signal every process in the container's cgroup. SIGKILL is repeated until the cgroup is empty
+   * (v2 ≥ 5.14 writes cgroup.kill instead); other signals are sent once.
+   */
+  kill(id: string, signal?: NodeJS.Signals): Promise<void>;
   /** Remove the container's cgroup; idempotent, waits briefly for exiting tasks. */
   remove(id: string): Promise<void>;
   /** Container cgroups that exist under Corral's subtree (for leak checks and re-adoption). */
   list(): Promise<string[]>;
+  /** Which controllers containers get and which Corral wanted but the host lacks. */
+  controllers(): CgroupControllers;
+  /** Remove Corral's own subtree directory if it holds no container cgroups (tests, uninstall). */
+  removeParent(): Promise<void>;
+}
+
+export interface CgroupControllers {
+  /** Controllers a container cgroup is in. */
+  available: string[];
+  /** Controllers Corral uses for limits that this host does not offer. */
+  missing: string[];
+  /** Hybrid hosts: controllers of the cgroup2 mount, which the v1 driver does not use. */
+  unifiedOnly?: string[];
+}
+
+/** Side effects a test can replace; the defaults act on the real system. */
+export interface CgroupManagerOptions {
+  /** Where warnings go (controllers the kernel refused, settings that could not be made). */
+  log?: (message: string) => void;
+  /** Send a signal to one pid; tests replace it so a fake cgroupfs never signals real processes. */
+  sendSignal?: (pid: number, signal: NodeJS.Signals) => void;
+  /** rmdir of one cgroup directory; a fake cgroupfs emulates control files vanishing with it. */
+  rmdir?: (path: string) => Promise<void>;
+  /** How long remove() and kill() wait for exiting tasks; default 2000 ms. */
+  timeoutMs?: number;
 }

@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import { CgroupError } from '../../errors.js';
+import { readCgroupFile, writeCgroupFile } from '../write.js';
+
+/**
+ * v1 cpuset: a new cgroup starts with empty cpuset.cpus and cpuset.mems, and no task can join it
+ * until both are set. Copy them from the parent when empty (Docker's cgroupfs driver, runc
+ * `cpusetCopyIfNeeded`); a level that already has values is left alone.
+ */
+export async function fillCpuset(dir: string, parentDir: string): Promise<void> {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    const own = await readCgroupFile(join(dir, file));
+    if (own) continue;
+    const inherited = await readCgroupFile(join(parentDir, file));
+    if (!inherited) throw new CgroupError('copy', join(parentDir, file), 'parent cpuset is empty');
+    await writeCgroupFile(join(dir, file), inherited);
+  }
+}

@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { CgroupError } from '../../errors.js';
+import type { V1Hierarchy } from '../detect.js';
+import { signalCgroup } from '../kill.js';
+import type { CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
+import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
+import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
+import { fillCpuset } from './cpuset.js';
+import { ensureMemoryHierarchy } from './memory.js';
+
+/** The v1 controllers Corral puts containers into, in the order their paths are listed. */
+export const V1_USED_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'] as const;
+
+export interface V1ManagerOptions extends CgroupManagerOptions {
+  /** Mounted hierarchies (from detection); those without a used controller are ignored. */
+  hierarchies: readonly V1Hierarchy[];
+  /** Corral's subtree below each hierarchy's root, e.g. `corral`. */
+  parent: string;
+  /** Hybrid hosts: what the cgroup2 mount offers, for reporting only. */
+  unifiedControllers?: string[];
+}
+
+/**
+ * cgroup v1 driver: the container's cgroup is `<hierarchy>/<parent>/<id>` in every mounted
+ * hierarchy that carries a used controller (co-mounted controllers such as `cpu,cpuacct` share one
+ * directory). It never writes outside `<hierarchy>/<parent>`.
+ */
+export class V1CgroupManager implements CgroupManager {
+  readonly driver = 'v1' as const;
+  private readonly hierarchies: V1Hierarchy[];
+  private readonly parent: string[];
+  private readonly available: string[];
+  private readonly missing: string[];
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly opts: V1ManagerOptions) {
+    this.parent = parentComponents(opts.parent);
+    const used = new Set<string>(V1_USED_CONTROLLERS);
+    const rank = (h: V1Hierarchy) => V1_USED_CONTROLLERS.findIndex((c) => h.controllers.includes(c));
+    this.hierarchies = opts.hierarchies.filter((h) => h.controllers.some((c) => used.has(c))).sort((a, b) => rank(a) - rank(b));
+    if (this.hierarchies.length === 0) {
+      // Without a cgroup Corral could neither limit, list nor kill a container's processes.
+      const root = opts.hierarchies[0]?.mountpoint.replace(/\/[^/]*$/, '') ?? '(no v1 hierarchy)';
+      throw new CgroupError('use', root, `none of the v1 controllers ${V1_USED_CONTROLLERS.join(', ')} is mounted`);
+    }
+    const mounted = new Set(this.hierarchies.flatMap((h) => h.controllers));
+    this.available = V1_USED_CONTROLLERS.filter((c) => mounted.has(c));
+    this.missing = V1_USED_CONTROLLERS.filter((c) => !mounted.has(c));
+    this.log = opts.log ?? ((m) => console.warn(`corral: ${m}`));
+  }
+
+  async ensureParent(): Promise<void> {
+    for (const h of this.hierarchies) {
+      let dir = h.mountpoint;
+      for (const part of this.parent) {
+        const up = dir;
+        dir = join(dir, part);
+        await makeCgroupDir(dir);
+        if (h.controllers.includes('cpuset')) await fillCpuset(dir, up);
+      }
+      if (h.controllers.includes('memory')) await ensureMemoryHierarchy(dir, this.log);
+    }
+  }
+
+  async create(id: string): Promise<void> {
+    checkCgroupName(id);
+    await this.ensureParent();
+    for (const h of this.hierarchies) {
+      const dir = join(this.parentDir(h), id);
+      await makeCgroupDir(dir);
+      if (h.controllers.includes('cpuset')) await fillCpuset(dir, this.parentDir(h));
+    }
+  }
+
+  paths(id: string): string[] {
+    checkCgroupName(id);
+    return this.hierarchies.map((h) => join(this.parentDir(h), id));
+  }
+
+  procsFiles(id: string): string[] {
+    return this.paths(id).map((p) => join(p, 'cgroup.procs'));
+  }
+
+  pids(id: string): Promise<number[]> {
+    return collectPids(this.paths(id));
+  }
+
+  kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return signalCgroup(this.paths(id), signal, this.opts);
+  }
+
+  /** All hierarchies at once, so tasks still exiting cost one wait, not one per hierarchy. */
+  async remove(id: string): Promise<void> {
+    const results = await Promise.allSettled(this.paths(id).map((dir) => removeCgroupDir(dir, this.opts)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async list(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const h of this.hierarchies) for (const id of await childCgroups(this.parentDir(h))) ids.add(id);
+    return [...ids].sort();
+  }
+
+  controllers(): CgroupControllers {
+    const unified = this.opts.unifiedControllers ?? [];
+    return { available: [...this.available], missing: [...this.missing], ...(unified.length ? { unifiedOnly: [...unified] } : {}) };
+  }
+
+  /** Removes only the last component of the parent (`b` of `a/b`), and only when it is empty. */
+  async removeParent(): Promise<void> {
+    const left = await this.list();
+    const first = this.hierarchies[0];
+    if (left.length > 0 && first) {
+      throw new CgroupError('remove', this.parentDir(first), `still holds container cgroups: ${left.join(' ')}`);
+    }
+    for (const h of this.hierarchies) await removeEmptyCgroupDir(this.parentDir(h), this.opts.rmdir);
+  }
+
+  private parentDir(h: V1Hierarchy): string {
+    return join(h.mountpoint, ...this.parent);
+  }
+}

@@ -1,0 +1,110 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CgroupError } from '../../errors.js';
+import { signalCgroup } from '../kill.js';
+import type { CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
+import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
+import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
+import { readCgroupFile, writeCgroupFile } from '../write.js';
+import { enableControllers } from './subtree.js';
+
+/** The v2 controllers Corral sets limits with; any others the root offers are enabled too. */
+export const V2_USED_CONTROLLERS = ['cpu', 'memory', 'pids', 'cpuset', 'io'] as const;
+
+export interface V2ManagerOptions extends CgroupManagerOptions {
+  /** Where cgroup2 is mounted. */
+  root: string;
+  /** Corral's subtree below the root, e.g. `corral`. */
+  parent: string;
+  /** The root's cgroup.controllers as detected; reported until ensureParent() knows better. */
+  rootControllers?: string[];
+}
+
+/**
+ * cgroup v2 driver: the container's cgroup is `<root>/<parent>/<id>`. ensureParent() hands every
+ * controller the root offers down to Corral's subtree; container cgroups are leaves.
+ */
+export class V2CgroupManager implements CgroupManager {
+  readonly driver = 'v2' as const;
+  private readonly parent: string[];
+  private readonly log: (message: string) => void;
+  private enabled: string[] | undefined;
+
+  constructor(private readonly opts: V2ManagerOptions) {
+    this.parent = parentComponents(opts.parent);
+    this.log = opts.log ?? ((m) => console.warn(`corral: ${m}`));
+  }
+
+  async ensureParent(): Promise<void> {
+    const rootList = await readCgroupFile(join(this.opts.root, 'cgroup.controllers'));
+    if (rootList === undefined) throw new CgroupError('read', join(this.opts.root, 'cgroup.controllers'), 'not a cgroup2 root');
+    let offered = rootList.split(/\s+/).filter(Boolean);
+    let dir = this.opts.root;
+    offered = await enableControllers(dir, offered, { isRoot: true, log: this.log });
+    for (const part of this.parent) {
+      dir = join(dir, part);
+      await makeCgroupDir(dir);
+      offered = await enableControllers(dir, offered, { isRoot: false, log: this.log });
+    }
+    this.enabled = offered;
+  }
+
+  async create(id: string): Promise<void> {
+    checkCgroupName(id);
+    await this.ensureParent();
+    await makeCgroupDir(join(this.parentDir(), id));
+  }
+
+  paths(id: string): string[] {
+    checkCgroupName(id);
+    return [join(this.parentDir(), id)];
+  }
+
+  procsFiles(id: string): string[] {
+    return this.paths(id).map((p) => join(p, 'cgroup.procs'));
+  }
+
+  pids(id: string): Promise<number[]> {
+    return collectPids(this.paths(id));
+  }
+
+  /** SIGKILL goes through cgroup.kill where the kernel has it (5.14+): no race with fork. */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const dirs = this.paths(id);
+    const killFile = join(dirs[0]!, 'cgroup.kill');
+    if (signal === 'SIGKILL' && (await exists(killFile))) await writeCgroupFile(killFile, '1');
+    // Sends the signal (or, after cgroup.kill, just waits for the cgroup to drain).
+    await signalCgroup(dirs, signal, this.opts);
+  }
+
+  async remove(id: string): Promise<void> {
+    for (const dir of this.paths(id)) await removeCgroupDir(dir, this.opts);
+  }
+
+  list(): Promise<string[]> {
+    return childCgroups(this.parentDir());
+  }
+
+  controllers(): CgroupControllers {
+    const available = this.enabled ?? this.opts.rootControllers ?? [];
+    return { available: [...available], missing: V2_USED_CONTROLLERS.filter((c) => !available.includes(c)) };
+  }
+
+  /** Removes only the last component of the parent (`b` of `a/b`), and only when it is empty. */
+  async removeParent(): Promise<void> {
+    const left = await this.list();
+    if (left.length > 0) throw new CgroupError('remove', this.parentDir(), `still holds container cgroups: ${left.join(' ')}`);
+    await removeEmptyCgroupDir(this.parentDir(), this.opts.rmdir);
+  }
+
+  private parentDir(): string {
+    return join(this.opts.root, ...this.parent);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

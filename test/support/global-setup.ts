@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, rmdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { describeLeaks, findLeaks, treeHash } from './leaks.js';
+import { CLI, DAEMON, ROOT, SHIM, corralWith, waitForSocket, type TestInstallation } from './corral.js';
+
+/**
+ * Starts one corrald with a data root, run root and cgroup parent of its own, builds the busybox
+ * template through it, and afterwards removes every container, stops the daemon by pid, and fails
+ * the run if any process, mount, cgroup or state dir of this installation is left, or if the
+ * template changed.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.getuid?.() !== 0) {
+    throw new Error('INTEGRATION TIER NOT RUN: it needs root (run: sudo scripts/test)');
+  }
+  for (const f of [CLI, DAEMON, SHIM]) {
+    if (!existsSync(f)) throw new Error(`INTEGRATION TIER NOT RUN: ${f} is missing; build first (npm run build)`);
+  }
+  const base = mkdtempSync('/var/tmp/corral-it-');
+  const inst: TestInstallation = {
+    dataRoot: join(base, 'data'),
+    runRoot: join(base, 'run'),
+    cgroupParent: `corral-it-${process.pid}`,
+  };
+  const daemon = spawn(process.execPath, [DAEMON, '--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent, '--log-level', 'debug'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: 'ignore',
+  });
+  await waitForSocket(inst, daemon);
+  // Build the template once through the daemon, then remember its hash.
+  const warm = await corralWith(inst, ['run', '--rm', 'busybox', 'true']);
+  if (warm.exitCode !== 0) throw new Error(`warm-up run failed: ${warm.stderr}`);
+  const templateRoot = join(inst.dataRoot, 'templates', 'busybox');
+  const before = treeHash(templateRoot);
+  project.provide('corral', inst);
+
+  return async () => {
+    const problems: string[] = [];
+    const ps = await corralWith(inst, ['ps', '-aq']);
+    const ids = ps.stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) {
+      problems.push(`containers left by tests: ${ids.join(' ')}`);
+      await corralWith(inst, ['rm', '-f', ...ids]);
+    }
+    if (treeHash(templateRoot) !== before) problems.push('the busybox template changed during the tests');
+    if (daemon.pid) {
+      try {
+        process.kill(daemon.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const leaks = describeLeaks(findLeaks(inst));
+    if (leaks) problems.push(`leaked:\n${leaks}`);
+    // Our own parent cgroups, now empty.
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      const p = join('/sys/fs/cgroup', h, inst.cgroupParent);
+      if (existsSync(p)) {
+        try {
+          rmdirSync(p);
+        } catch (err) {
+          problems.push(`cannot remove ${p}: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (problems.length === 0) rmSync(base, { recursive: true, force: true });
+    else {
+      console.error(`\nLEAK CHECK FAILED (state kept in ${base}):\n${problems.join('\n')}`);
+      throw new Error(`leak check failed: ${problems.join('; ')}`);
+    }
+    console.log('leak check: no process, mount, cgroup or state dir left; template unchanged');
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    corral: TestInstallation;
+  }
+}

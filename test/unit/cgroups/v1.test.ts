@@ -1,0 +1,213 @@
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCgroupMounts } from '../../../src/cgroups/detect.js';
+import { V1CgroupManager, type V1ManagerOptions } from '../../../src/cgroups/v1/manager.js';
+import { writeCgroupFile } from '../../../src/cgroups/write.js';
+import { CgroupError, ValidationError } from '../../../src/errors.js';
+import { fakeV1, type FakeCgroupfs } from './fake-cgroupfs.js';
+
+let fake: FakeCgroupfs | undefined;
+const fakes: FakeCgroupfs[] = [];
+afterEach(async () => {
+  for (const f of fakes.splice(0)) await f.cleanup();
+});
+
+async function setup(hierarchies?: string[], extra: Partial<V1ManagerOptions> = {}) {
+  fake = await fakeV1(hierarchies);
+  fakes.push(fake);
+  const logs: string[] = [];
+  const m = new V1CgroupManager({
+    hierarchies: parseCgroupMounts(fake.mountinfo, fake.root).v1,
+    parent: 'corral',
+    rmdir: fake.rmdir,
+    log: (s) => logs.push(s),
+    sendSignal: () => {
+      throw new Error('no signals in unit tests');
+    },
+    ...extra,
+  });
+  return { m, root: fake.root, logs };
+}
+
+const read = (p: string) => readFile(p, 'utf8').then((s) => s.trim());
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+describe('V1CgroupManager', () => {
+  it('puts a container in <hierarchy>/<parent>/<id> of each used hierarchy', async () => {
+    const { m, root } = await setup();
+    await m.create('c1');
+    const dirs = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'].map((h) => `${root}/${h}/corral/c1`);
+    expect(m.paths('c1')).toEqual(dirs);
+    expect(m.procsFiles('c1')).toEqual(dirs.map((d) => `${d}/cgroup.procs`));
+    for (const d of dirs) expect(await exists(d)).toBe(true);
+    // Hierarchies Corral does not use are left alone.
+    expect(await exists(`${root}/devices/corral`)).toBe(false);
+    expect(await exists(`${root}/freezer/corral`)).toBe(false);
+  });
+
+  it('copies cpuset.cpus and cpuset.mems down to the parent and the container', async () => {
+    const { m, root } = await setup();
+    await m.create('c1');
+    for (const d of [`${root}/cpuset/corral`, `${root}/cpuset/corral/c1`]) {
+      expect(await read(`${d}/cpuset.cpus`)).toBe('0-1');
+      expect(await read(`${d}/cpuset.mems`)).toBe('0');
+    }
+    expect(await exists(`${root}/cpu/corral/cpuset.cpus`)).toBe(false);
+  });
+
+  it('fills every level of a nested parent and keeps values already set', async () => {
+    const { m, root } = await setup(undefined, { parent: 'a/b' });
+    await mkdir(`${root}/cpuset/a`);
+    await writeFile(`${root}/cpuset/a/cpuset.cpus`, '1\n');
+    await m.create('c1');
+    expect(await read(`${root}/cpuset/a/cpuset.cpus`)).toBe('1');
+    expect(await read(`${root}/cpuset/a/cpuset.mems`)).toBe('0');
+    expect(await read(`${root}/cpuset/a/b/cpuset.cpus`)).toBe('1');
+    expect(await read(`${root}/cpuset/a/b/c1/cpuset.cpus`)).toBe('1');
+    expect(m.paths('c1')[0]).toBe(`${root}/cpu/a/b/c1`);
+  });
+
+  it('shares one directory between co-mounted controllers and reports missing ones', async () => {
+    const { m, root } = await setup(['cpu,cpuacct', 'memory', 'cpuset']);
+    expect(m.paths('x')).toEqual([`${root}/cpu,cpuacct/corral/x`, `${root}/memory/corral/x`, `${root}/cpuset/corral/x`]);
+    expect(m.controllers()).toMatchObject({ available: ['cpu', 'cpuacct', 'memory', 'cpuset'], missing: ['pids', 'blkio'] });
+  });
+
+  it('sets memory.use_hierarchy when it is 0, and only warns when it cannot', async () => {
+    const { m, root, logs } = await setup();
+    await mkdir(`${root}/memory/corral`);
+    await writeFile(`${root}/memory/corral/memory.use_hierarchy`, '0\n');
+    await m.ensureParent();
+    expect(await read(`${root}/memory/corral/memory.use_hierarchy`)).toBe('1');
+
+    const other = await setup(undefined, {});
+    await mkdir(`${other.root}/memory/corral`);
+    // Readable, not "1", and refuses writes (EIO), like an old kernel's file with children present.
+    await symlink('/proc/version', `${other.root}/memory/corral/memory.use_hierarchy`);
+    await other.m.ensureParent();
+    expect(other.logs.join('\n')).toMatch(/memory limits of .*\/memory\/corral will not cover its children/);
+    expect(logs).toEqual([]);
+  });
+
+  it('lists container cgroups found in any hierarchy', async () => {
+    const { m, root } = await setup();
+    expect(await m.list()).toEqual([]);
+    await m.create('b');
+    await m.create('a');
+    await mkdir(`${root}/pids/corral/stray`);
+    expect(await m.list()).toEqual(['a', 'b', 'stray']);
+  });
+
+  it('reads pids from every hierarchy and nested cgroups', async () => {
+    const { m, root } = await setup();
+    await m.create('c1');
+    await writeFile(`${root}/cpu/corral/c1/cgroup.procs`, '10\n12\n');
+    await writeFile(`${root}/pids/corral/c1/cgroup.procs`, '12\n');
+    await mkdir(`${root}/pids/corral/c1/nested`);
+    await writeFile(`${root}/pids/corral/c1/nested/cgroup.procs`, '30\n');
+    expect(await m.pids('c1')).toEqual([10, 12, 30]);
+    expect(await m.pids('absent')).toEqual([]);
+  });
+
+  it('kill repeats SIGKILL until the cgroup is empty', async () => {
+    const sent: [number, string][] = [];
+    const { m, root } = await setup(undefined, {
+      sendSignal: (pid, sig) => {
+        sent.push([pid, sig]);
+        // The first round "misses" a child forked meanwhile.
+        const left = sent.length === 1 ? '11\n' : '';
+        void writeFile(`${root}/cpu/corral/c1/cgroup.procs`, left);
+      },
+    });
+    await m.create('c1');
+    await writeFile(`${root}/cpu/corral/c1/cgroup.procs`, '10\n');
+    await m.kill('c1');
+    expect(sent).toEqual([[10, 'SIGKILL'], [11, 'SIGKILL']]);
+  });
+
+  it('kill gives up with an error naming the cgroup when processes stay', async () => {
+    const { m, root } = await setup(undefined, { sendSignal: () => {}, timeoutMs: 50 });
+    await m.create('c1');
+    await writeFile(`${root}/cpu/corral/c1/cgroup.procs`, '10\n');
+    await expect(m.kill('c1')).rejects.toThrow(`kill -SIGKILL ${root}/cpu/corral/c1: processes still present after 50 ms: 10`);
+  });
+
+  it('remove is idempotent, removes nested cgroups, and keeps the parent', async () => {
+    const { m, root } = await setup();
+    await m.create('c1');
+    await mkdir(`${root}/memory/corral/c1/inner`);
+    await m.remove('c1');
+    for (const d of m.paths('c1')) expect(await exists(d)).toBe(false);
+    await m.remove('c1');
+    await m.remove('never-created');
+    expect(await exists(`${root}/memory/corral`)).toBe(true);
+    expect(await m.list()).toEqual([]);
+  });
+
+  it('remove retries while tasks are exiting, then names the busy path', async () => {
+    let busy = 2;
+    const { m } = await setup(undefined, {
+      rmdir: async (p) => {
+        if (busy-- > 0) throw Object.assign(new Error('busy'), { code: 'EBUSY' });
+        await fake!.rmdir(p);
+      },
+    });
+    await m.create('c1');
+    await m.remove('c1');
+    expect(await m.list()).toEqual([]);
+
+    const stuck = await setup(undefined, {
+      rmdir: async () => {
+        throw Object.assign(new Error('busy'), { code: 'EBUSY' });
+      },
+      timeoutMs: 30,
+    });
+    await stuck.m.create('c2');
+    const err = await stuck.m.remove('c2').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CgroupError);
+    expect((err as Error).message).toBe(`remove ${stuck.root}/cpu/corral/c2: Device or resource busy (EBUSY)`);
+  });
+
+  it('removeParent refuses while containers remain, then removes the empty parent', async () => {
+    const { m, root } = await setup();
+    await m.create('c1');
+    await expect(m.removeParent()).rejects.toThrow(/still holds container cgroups: c1/);
+    await m.remove('c1');
+    await m.removeParent();
+    expect(await exists(`${root}/cpuset/corral`)).toBe(false);
+    expect(await exists(`${root}/cpuset/cpuset.cpus`)).toBe(true);
+    await m.removeParent();
+  });
+
+  it('rejects ids and parents that are not one safe path component', async () => {
+    const { m } = await setup();
+    for (const bad of ['', '..', '../x', 'a/b', '.hidden']) {
+      expect(() => m.paths(bad)).toThrow(ValidationError);
+      await expect(m.create(bad)).rejects.toThrow(ValidationError);
+    }
+    expect(() => new V1CgroupManager({ hierarchies: [], parent: '' })).toThrow(ValidationError);
+    expect(() => new V1CgroupManager({ hierarchies: [], parent: 'a/../b' })).toThrow(ValidationError);
+  });
+
+  it('refuses a host where no used controller is mounted', () => {
+    const only = [{ mountpoint: '/sys/fs/cgroup/devices', controllers: ['devices'] }];
+    expect(() => new V1CgroupManager({ hierarchies: only, parent: 'corral' })).toThrow(
+      'use /sys/fs/cgroup: none of the v1 controllers cpu, cpuacct, memory, pids, cpuset, blkio is mounted',
+    );
+  });
+});
+
+describe('writeCgroupFile', () => {
+  it('names the value and the path in its error', async () => {
+    const err = await writeCgroupFile('/nonexistent-corral/cpuset/corral/cpuset.cpus', '0-1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CgroupError);
+    expect((err as Error).message).toBe('write 0-1 to /nonexistent-corral/cpuset/corral/cpuset.cpus: No such file or directory (ENOENT)');
+  });
+
+  it('writes the value as is', async () => {
+    const { root } = await setup();
+    await writeCgroupFile(join(root, 'pids', 'pids.max'), 64);
+    expect(await read(join(root, 'pids', 'pids.max'))).toBe('64');
+  });
+});

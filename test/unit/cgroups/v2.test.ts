@@ -1,0 +1,136 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { V2CgroupManager, type V2ManagerOptions } from '../../../src/cgroups/v2/manager.js';
+import { CgroupError } from '../../../src/errors.js';
+import { fakeV2, type FakeCgroupfs } from './fake-cgroupfs.js';
+
+// Every control-file write, in order: a real cgroup.subtree_control accumulates `+name` writes,
+// a plain file keeps only the last, so the test reads the log instead. `refuse` plays the kernel.
+const io = vi.hoisted(() => ({
+  writes: [] as { path: string; data: string }[],
+  refuse: undefined as ((path: string, data: string) => NodeJS.ErrnoException | undefined) | undefined,
+}));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const writeFile: typeof fs.writeFile = async (path, data, options) => {
+    const err = io.refuse?.(String(path), String(data));
+    if (err) throw err;
+    io.writes.push({ path: String(path), data: String(data) });
+    return fs.writeFile(path, data, options);
+  };
+  return { ...fs, writeFile, default: { ...fs, writeFile } };
+});
+
+let fake: FakeCgroupfs;
+let logs: string[];
+beforeEach(async () => {
+  fake = await fakeV2();
+  logs = [];
+  io.writes.length = 0;
+  io.refuse = undefined;
+});
+afterEach(() => fake.cleanup());
+
+function manager(extra: Partial<V2ManagerOptions> = {}): V2CgroupManager {
+  return new V2CgroupManager({
+    root: fake.root,
+    parent: 'corral',
+    rmdir: fake.rmdir,
+    log: (s) => logs.push(s),
+    sendSignal: () => {
+      throw new Error('no signals in unit tests');
+    },
+    ...extra,
+  });
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+const writesTo = (file: string) => io.writes.filter((w) => w.path === file).map((w) => w.data);
+
+describe('V2CgroupManager', () => {
+  it('enables every root controller, one write each, in the root and in Corral parent', async () => {
+    const m = manager();
+    await m.ensureParent();
+    const all = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'];
+    expect(writesTo(`${fake.root}/cgroup.subtree_control`)).toEqual(all.map((c) => `+${c}`));
+    expect(writesTo(`${fake.root}/corral/cgroup.subtree_control`)).toEqual(all.map((c) => `+${c}`));
+    expect(m.controllers()).toEqual({ available: all, missing: [] });
+  });
+
+  it('skips controllers already enabled', async () => {
+    await writeFile(`${fake.root}/cgroup.subtree_control`, 'cpu memory\n');
+    io.writes.length = 0;
+    await manager().ensureParent();
+    expect(writesTo(`${fake.root}/cgroup.subtree_control`)).toEqual(['+cpuset', '+io', '+hugetlb', '+pids', '+rdma', '+misc']);
+  });
+
+  it('logs a controller the kernel refuses and goes on with the others', async () => {
+    io.refuse = (path, data) =>
+      path === `${fake.root}/cgroup.subtree_control` && data === '+cpu'
+        ? Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' })
+        : undefined;
+    const m = manager();
+    await m.ensureParent();
+    expect(logs).toEqual([`controller cpu not enabled for children of ${fake.root}: Invalid argument (EINVAL)`]);
+    expect(writesTo(`${fake.root}/corral/cgroup.subtree_control`)).not.toContain('+cpu');
+    expect(m.controllers().missing).toEqual(['cpu']);
+  });
+
+  it('refuses a parent that holds processes (no-internal-process rule), naming it', async () => {
+    await mkdir(`${fake.root}/corral`);
+    await writeFile(`${fake.root}/corral/cgroup.procs`, '4242\n');
+    const err = await manager().create('c1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CgroupError);
+    expect((err as Error).message).toMatch(new RegExp(`^enable controllers in ${fake.root}/corral: it holds processes \\(4242\\)`));
+  });
+
+  it('creates a leaf container cgroup without touching its subtree_control', async () => {
+    const m = manager();
+    await m.create('c1');
+    await m.create('c1');
+    expect(m.paths('c1')).toEqual([`${fake.root}/corral/c1`]);
+    expect(m.procsFiles('c1')).toEqual([`${fake.root}/corral/c1/cgroup.procs`]);
+    expect(await exists(`${fake.root}/corral/c1`)).toBe(true);
+    expect(io.writes.some((w) => w.path.startsWith(`${fake.root}/corral/c1/`))).toBe(false);
+    expect(await m.list()).toEqual(['c1']);
+  });
+
+  it('kills through cgroup.kill when the kernel has it', async () => {
+    const sent: number[] = [];
+    const m = manager({ sendSignal: (pid) => void sent.push(pid) });
+    await m.create('c1');
+    await writeFile(`${fake.root}/corral/c1/cgroup.procs`, '77\n');
+    await writeFile(`${fake.root}/corral/c1/cgroup.kill`, '');
+    io.writes.length = 0;
+    io.refuse = (path, data) => {
+      // The kernel empties the cgroup when "1" is written to cgroup.kill.
+      if (path.endsWith('/cgroup.kill') && data === '1') void writeFile(`${fake.root}/corral/c1/cgroup.procs`, '');
+      return undefined;
+    };
+    await m.kill('c1');
+    expect(writesTo(`${fake.root}/corral/c1/cgroup.kill`)).toEqual(['1']);
+    expect(sent).toEqual([]);
+  });
+
+  it('falls back to signalling each pid without cgroup.kill, and for other signals', async () => {
+    const sent: string[] = [];
+    const m = manager({ sendSignal: (pid, sig) => void sent.push(`${pid}:${sig}`) });
+    await m.create('c1');
+    await writeFile(`${fake.root}/corral/c1/cgroup.procs`, '5\n6\n');
+    await m.kill('c1', 'SIGTERM');
+    expect(sent).toEqual(['5:SIGTERM', '6:SIGTERM']);
+  });
+
+  it('remove is idempotent and removeParent only removes an empty parent', async () => {
+    const m = manager();
+    await m.create('c1');
+    await expect(m.removeParent()).rejects.toThrow(/still holds container cgroups: c1/);
+    await m.remove('c1');
+    await m.remove('c1');
+    expect(await exists(`${fake.root}/corral/c1`)).toBe(false);
+    expect(await exists(`${fake.root}/corral`)).toBe(true);
+    await m.removeParent();
+    expect(await exists(`${fake.root}/corral`)).toBe(false);
+    expect(await readFile(`${fake.root}/cgroup.controllers`, 'utf8')).toContain('memory');
+  });
+});
