@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, rmdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { describeLeaks, findLeaks, treeHash } from './leaks.js';
@@ -46,13 +46,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await corralWith(inst, ['rm', '-f', ...ids]);
     }
     if (treeHash(templateRoot) !== before) problems.push('the busybox template changed during the tests');
-    if (daemon.pid) {
+    // Tests may have restarted corrald: stop whichever one the pid file names, by its pid.
+    const pidFile = join(inst.runRoot, 'corrald.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split(' ')[0]) : daemon.pid;
+    if (pid) {
       try {
-        process.kill(daemon.pid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
       } catch {
         /* already gone */
       }
-      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 50 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
     }
     const leaks = describeLeaks(findLeaks(inst));
     if (leaks) problems.push(`leaked:\n${leaks}`);
