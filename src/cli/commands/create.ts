@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import type { CreateRequest } from '../../api/types.js';
+import type { Context } from '../context.js';
+import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
+
+/** Flags shared by `create` and `run` (Docker's names). */
+export interface ContainerFlags {
+  name?: string;
+  rm?: boolean;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  readOnly?: boolean;
+  volume?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  init?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  label?: string[];
+}
+
+export function addContainerFlags(cmd: Command): Command {
+  return cmd
+    .argument('<template>', 'template to create the container from')
+    .argument('[command...]', 'program and arguments (default: the template\'s)')
+    .option('--name <name>', 'container name')
+    .option('--rm', 'remove the container when it exits')
+    .option('-e, --env <K=V|K>', 'set an environment variable (repeatable)', collect)
+    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect)
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <user[:group]>', 'user (name or uid, optionally :group)')
+    .option('--hostname <name>', 'container hostname')
+    .option('--read-only', 'mount the container\'s root filesystem read-only')
+    .option('-v, --volume <host:ctr[:ro|rw]>', 'bind mount a host path (repeatable)', collect)
+    .option('--cap-add <cap>', 'add a capability (repeatable)', collect)
+    .option('--cap-drop <cap>', 'drop a capability (repeatable)', collect)
+    .option('--init', 'run an init as PID 1 that forwards signals and reaps zombies')
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a pseudo-terminal')
+    .option('-l, --label <K=V>', 'set a label (repeatable)', collect)
+    .passThroughOptions();
+}
+
+/** The flags as a CreateRequest (only what was given), env files read and volume paths checked. */
+export function toCreateRequest(
+  template: string,
+  command: string[],
+  f: ContainerFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): CreateRequest {
+  const req: CreateRequest = { template };
+  if (command.length > 0) req.command = command;
+  if (f.name !== undefined) req.name = f.name;
+  const vars = buildEnv(f.env ?? [], f.envFile ?? [], env);
+  if (vars.length > 0) req.env = vars;
+  if (f.workdir !== undefined) req.workdir = f.workdir;
+  if (f.user !== undefined) req.user = f.user;
+  if (f.hostname !== undefined) req.hostname = f.hostname;
+  if (f.readOnly) req.readOnly = true;
+  if (f.volume?.length) req.volumes = f.volume.map((v) => parseVolume(v, cwd));
+  if (f.capAdd?.length) req.capAdd = f.capAdd;
+  if (f.capDrop?.length) req.capDrop = f.capDrop;
+  if (f.init) req.init = true;
+  if (f.tty) req.tty = true;
+  if (f.interactive) req.interactive = true;
+  if (f.rm) req.autoRemove = true;
+  if (f.label?.length) req.labels = parseLabels(f.label);
+  return req;
+}
+
+export function registerCreate(program: Command, dispatch: (req: CreateRequest) => Promise<void>): void {
+  addContainerFlags(program.command('create').description('create a container without starting it; prints its id')).action(
+    (template: string, command: string[], flags: ContainerFlags) => dispatch(toCreateRequest(template, command, flags)),
+  );
+}
+
+export async function create(ctx: Context, req: CreateRequest): Promise<number> {
+  const res = await (await ctx.client()).create(req);
+  for (const w of res.warnings ?? []) ctx.warn(`warning: ${w}`);
+  ctx.out(`${res.id}\n`);
+  return 0;
+}

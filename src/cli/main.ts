@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+import { runCli } from './program.js';
+
+const code = await runCli(process.argv.slice(2));
+// Let stdout/stderr drain before exiting with the command's (or the container's) code.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+process.exit(code);

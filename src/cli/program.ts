@@ -1,0 +1,112 @@
+import { Command, CommanderError } from 'commander';
+import type { CreateRequest } from '../api/types.js';
+import { createContext, processIo, type Context, type GlobalOptions, type Io } from './context.js';
+import { exitCodeFor, formatError } from './errors.js';
+import { create, registerCreate } from './commands/create.js';
+import { exec, registerExec, type ExecCommandRequest } from './commands/exec.js';
+import { inspect, registerInspect, type InspectRequest } from './commands/inspect.js';
+import { kill, registerKill, type KillRequest } from './commands/kill.js';
+import { logs, registerLogs, type LogsRequest } from './commands/logs.js';
+import { ps, registerPs, type PsRequest } from './commands/ps.js';
+import { registerRestart, restart, type RestartRequest } from './commands/restart.js';
+import { registerRm, rm, type RmRequest } from './commands/rm.js';
+import { registerRun, run, type RunRequest } from './commands/run.js';
+import { registerStart, start, type StartRequest } from './commands/start.js';
+import { registerStop, stop, type StopRequest } from './commands/stop.js';
+import { registerTemplate, templateLs, type TemplateLsRequest } from './commands/template.js';
+import { clientVersion, registerVersion, version, type VersionRequest } from './commands/version.js';
+
+/** What each command's parser produces; the effect functions take exactly these. */
+export interface Requests {
+  run: RunRequest;
+  create: CreateRequest;
+  start: StartRequest;
+  stop: StopRequest;
+  restart: RestartRequest;
+  kill: KillRequest;
+  rm: RmRequest;
+  ps: PsRequest;
+  inspect: InspectRequest;
+  exec: ExecCommandRequest;
+  logs: LogsRequest;
+  'template ls': TemplateLsRequest;
+  version: VersionRequest;
+}
+export type CommandName = keyof Requests;
+export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
+
+export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) => Promise<number> } = {
+  run,
+  create,
+  start,
+  stop,
+  restart,
+  kill,
+  rm,
+  ps,
+  inspect,
+  exec,
+  logs,
+  'template ls': templateLs,
+  version,
+};
+
+/**
+ * The commander program. Parsing only: each command turns its argv into a request object and hands
+ * it to `dispatch` (tests pass a recorder; `runCli` passes the real handlers).
+ */
+export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr'> = processIo()): Command {
+  const program = new Command('corral')
+    .description('Linux containers run by corrald')
+    .version(clientVersion(), '--version', 'print the client version')
+    .option('--data-root <dir>', 'persistent state (default /var/lib/corral, or $CORRAL_DATA_ROOT)')
+    .option('--run-root <dir>', 'runtime state and the API socket (default /run/corral, or $CORRAL_RUN_ROOT)')
+    .option('--cgroup-parent <name>', 'cgroup subtree for containers (default corral, or $CORRAL_CGROUP_PARENT)')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(formatError(s) + '\n'),
+    });
+  const globals = () => program.opts<GlobalOptions>();
+  const to =
+    <K extends CommandName>(name: K) =>
+    (req: Requests[K]) =>
+      dispatch(name, req, globals());
+
+  registerRun(program, to('run'));
+  registerCreate(program, to('create'));
+  registerStart(program, to('start'));
+  registerStop(program, to('stop'));
+  registerRestart(program, to('restart'));
+  registerKill(program, to('kill'));
+  registerRm(program, to('rm'));
+  registerPs(program, to('ps'));
+  registerInspect(program, to('inspect'));
+  registerExec(program, to('exec'));
+  registerLogs(program, to('logs'));
+  registerTemplate(program, to('template ls'));
+  registerVersion(program, to('version'));
+  return program;
+}
+
+/** Parse argv, run the command, and return the exit code; errors are printed here, once. */
+export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  let exitCode = 0;
+  let command: string | undefined;
+  const program = buildProgram(async (name, req, globals) => {
+    exitCode = await (HANDLERS[name] as (ctx: Context, r: typeof req) => Promise<number>)(createContext(globals, io), req);
+  }, io);
+  program.hook('preAction', (_root, action) => {
+    command = action.name();
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    // commander has already printed its own errors (through outputError)
+    if (!(err instanceof CommanderError)) io.stderr.write(formatError(err) + '\n');
+    return exitCodeFor(err, command);
+  }
+}

@@ -1,0 +1,149 @@
+import type { Socket } from 'node:net';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  CreateRequest,
+  ExecRequest,
+  TemplateInfo,
+  VersionInfo,
+} from '../api/types.js';
+import { CorralError } from '../errors.js';
+import { HttpTransport } from './http.js';
+
+/** Answer of POST /v1/containers. */
+export interface CreateResponse {
+  id: string;
+  name: string;
+  warnings: string[];
+}
+
+/** Answer of POST /v1/containers/{ref}/wait. */
+export interface WaitResponse {
+  exitCode: number | null;
+  signal: number | null;
+  error: string | null;
+}
+
+/** One line of GET /v1/containers/{ref}/logs; `log` keeps its trailing newline. */
+export interface LogRecord {
+  time: string;
+  stream: 'stdout' | 'stderr';
+  log: string;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  /** Only the last N records. */
+  tail?: number;
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A typed client for corrald's API (docs/api.md), one method per route. */
+export class CorralClient {
+  readonly http: HttpTransport;
+
+  constructor(readonly socketPath: string) {
+    this.http = new HttpTransport(socketPath);
+  }
+
+  version(signal?: AbortSignal): Promise<VersionInfo> {
+    return this.http.json('GET', '/v1/version', signal ? { signal } : {});
+  }
+
+  templates(): Promise<TemplateInfo[]> {
+    return this.http.json('GET', '/v1/templates');
+  }
+
+  create(req: CreateRequest): Promise<CreateResponse> {
+    return this.http.json('POST', '/v1/containers', { body: req });
+  }
+
+  list(opts: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+    return this.http.json('GET', `/v1/containers${query({ all: opts.all || undefined })}`);
+  }
+
+  inspect(ref: string): Promise<ContainerInspect> {
+    return this.http.json('GET', container(ref));
+  }
+
+  async start(ref: string): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/start`);
+  }
+
+  /** Start with an attach stream; the container starts once the stream is attached. */
+  startAttached(ref: string): Promise<Socket> {
+    return this.http.upgrade('POST', `${container(ref)}/start?attach=true`);
+  }
+
+  attach(ref: string): Promise<Socket> {
+    return this.http.upgrade('POST', `${container(ref)}/attach`);
+  }
+
+  async stop(ref: string, opts: { timeout?: number } = {}): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/stop${query({ timeout: opts.timeout })}`);
+  }
+
+  async restart(ref: string, opts: { timeout?: number } = {}): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/restart${query({ timeout: opts.timeout })}`);
+  }
+
+  /** `signal` is a name (`SIGTERM`, `TERM`) or a number; corrald's default is SIGKILL. */
+  async kill(ref: string, opts: { signal?: string | number } = {}): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/kill${query({ signal: opts.signal })}`);
+  }
+
+  wait(ref: string): Promise<WaitResponse> {
+    return this.http.json('POST', `${container(ref)}/wait`);
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.http.json('DELETE', `${container(ref)}${query({ force: opts.force || undefined })}`);
+  }
+
+  /** Log records as they are read; with `follow`, until the container stops or `signal` aborts. */
+  async *logs(ref: string, opts: LogsOptions = {}): AsyncGenerator<LogRecord> {
+    const q = query({ follow: opts.follow || undefined, tail: opts.tail, timestamps: opts.timestamps || undefined });
+    const res = await this.http.stream('GET', `${container(ref)}/logs${q}`, opts.signal ? { signal: opts.signal } : {});
+    res.setEncoding('utf8');
+    let buf = '';
+    for await (const chunk of res as AsyncIterable<string>) {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim() !== '') yield parseRecord(line);
+      }
+    }
+    if (buf.trim() !== '') yield parseRecord(buf);
+  }
+
+  execCreate(ref: string, req: ExecRequest): Promise<{ id: string }> {
+    return this.http.json('POST', `${container(ref)}/exec`, { body: req });
+  }
+
+  execStart(id: string): Promise<Socket> {
+    return this.http.upgrade('POST', `/v1/exec/${encodeURIComponent(id)}/start`);
+  }
+}
+
+function container(ref: string): string {
+  return `/v1/containers/${encodeURIComponent(ref)}`;
+}
+
+/** `?a=1&b=x` from the defined values, or ''. */
+export function query(params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function parseRecord(line: string): LogRecord {
+  try {
+    return JSON.parse(line) as LogRecord;
+  } catch {
+    throw new CorralError('internal', `logs: corrald sent a line that is not JSON: ${line.slice(0, 80)}`);
+  }
+}

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { daemonLogPath, socketPath, type CorralPaths } from '../config.js';
+import { CorralError } from '../errors.js';
+import { CorralClient } from './client.js';
+import { UnreachableError } from './http.js';
+
+export const NEEDS_ROOT = 'permission denied: corral needs root (try: sudo corral ...)';
+
+export interface ConnectOptions {
+  /** Defaults to `process.getuid() === 0`. */
+  isRoot?: boolean;
+  /** Start corrald when it is not running (root only). Default true. */
+  autoStart?: boolean;
+  /** corrald's entry point; default `dist/daemon/main.js` next to this file's compiled location. */
+  daemonEntry?: string;
+  startTimeoutMs?: number;
+}
+
+/**
+ * A client whose daemon answers. When there is no socket or nobody listens on it, root starts
+ * corrald (detached, logging to `<runRoot>/corrald.log`) and waits for it; anyone else is told
+ * that corral needs root.
+ */
+export async function connect(paths: CorralPaths, opts: ConnectOptions = {}): Promise<CorralClient> {
+  const client = new CorralClient(socketPath(paths));
+  const isRoot = opts.isRoot ?? process.getuid?.() === 0;
+  const errno = await ping(client);
+  if (errno === null) return client;
+  if (errno !== 'ENOENT' && errno !== 'ECONNREFUSED' && errno !== 'EACCES') {
+    await client.version(); // throws the real error
+    return client;
+  }
+  if (!isRoot) throw new CorralError('permission', NEEDS_ROOT);
+  if (errno === 'EACCES' || opts.autoStart === false) await client.version();
+  await startDaemon(paths, client, opts);
+  return client;
+}
+
+/** null when corrald answers GET /v1/version; the errno when it cannot be reached. */
+async function ping(client: CorralClient, timeoutMs?: number): Promise<string | null> {
+  try {
+    await client.version(timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined);
+    return null;
+  } catch (err) {
+    if (err instanceof UnreachableError) return err.errno ?? 'EUNKNOWN';
+    if (err instanceof CorralError && err.code === 'unavailable') return 'ETIMEDOUT';
+    throw err;
+  }
+}
+
+export function defaultDaemonEntry(): string {
+  return fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+}
+
+async function startDaemon(paths: CorralPaths, client: CorralClient, opts: ConnectOptions): Promise<void> {
+  const entry = opts.daemonEntry ?? defaultDaemonEntry();
+  const log = daemonLogPath(paths);
+  if (!existsSync(entry)) {
+    throw new CorralError('unavailable', `corrald is not running and ${entry} does not exist (run npm run build)`);
+  }
+  mkdirSync(paths.runRoot, { recursive: true, mode: 0o700 });
+  const fd = openSync(log, 'a', 0o600);
+  let exited: number | string | null = null;
+  try {
+    const child = spawn(
+      process.execPath,
+      [entry, '--data-root', paths.dataRoot, '--run-root', paths.runRoot, '--cgroup-parent', paths.cgroupParent],
+      { detached: true, stdio: ['ignore', fd, fd], env: process.env },
+    );
+    child.once('exit', (code, signal) => (exited = code ?? signal ?? 'unknown'));
+    child.once('error', (err) => (exited = err.message));
+    child.unref();
+  } finally {
+    closeSync(fd);
+  }
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  for (;;) {
+    await sleep(100);
+    // A second corral may have started corrald first; ours then exits, but the socket answers.
+    if ((await ping(client, 1000)) === null) return;
+    if (exited !== null) {
+      throw new CorralError('unavailable', `corrald exited during start-up (${exited})${lastLine(log)}; see ${log}`);
+    }
+    if (Date.now() > deadline) {
+      throw new CorralError('unavailable', `corrald did not answer on ${client.socketPath} within ${Math.round((opts.startTimeoutMs ?? 10_000) / 1000)}s${lastLine(log)}; see ${log}`);
+    }
+  }
+}
+
+/** The most telling line of the daemon's log: its last error line, else its last line. */
+function lastLine(file: string): string {
+  let lines: string[];
+  try {
+    lines = readFileSync(file, 'utf8').split('\n').map((l) => l.trim());
+  } catch {
+    return '';
+  }
+  const useful = lines.filter((l) => l !== '' && !/^at |^Node\.js v\d|^\^+$|^[{}]$/.test(l));
+  const errors = useful.filter((l) => /^(\w*Error\b|error\b|corrald:)/i.test(l));
+  const line = errors[errors.length - 1] ?? useful[useful.length - 1];
+  return line ? `: ${line.slice(0, 200)}` : '';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../../src/cli/errors.js';
+import { buildProgram, type CommandName, type Requests } from '../../../src/cli/program.js';
+import type { GlobalOptions } from '../../../src/cli/context.js';
+
+interface Call {
+  name: CommandName;
+  req: unknown;
+  globals: GlobalOptions;
+}
+
+/** Parse argv with a recording dispatch: no daemon, no effects. */
+async function parse(...argv: string[]): Promise<Call & { stderr: string }> {
+  const calls: Call[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const program = buildProgram(
+    async (name, req, globals) => {
+      calls.push({ name, req, globals });
+    },
+    { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream },
+  );
+  await program.parseAsync(argv, { from: 'user' });
+  expect(calls).toHaveLength(1);
+  return { ...calls[0]!, stderr: String(stderr.read() ?? '') };
+}
+
+async function usageError(...argv: string[]): Promise<{ code: number; stderr: string }> {
+  const stderr = new PassThrough();
+  const program = buildProgram(async () => undefined, {
+    stdout: new PassThrough() as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    return { code: exitCodeFor(err, argv[0]), stderr: String(stderr.read() ?? '') };
+  }
+  throw new Error(`parsed: ${argv.join(' ')}`);
+}
+
+describe('run', () => {
+  it('keeps flags after the template for the container: run busybox ls -l', async () => {
+    const { name, req } = await parse('run', 'busybox', 'ls', '-l');
+    expect(name).toBe('run');
+    expect(req).toEqual({ create: { template: 'busybox', command: ['ls', '-l'] }, detach: false } satisfies Requests['run']);
+  });
+
+  it('passes flags that look like ours through once the template is given', async () => {
+    const { req } = await parse('run', '--rm', 'busybox', 'sh', '-c', 'echo hi', '--rm', '-d', '-e', 'X=1');
+    expect(req).toEqual({
+      create: { template: 'busybox', command: ['sh', '-c', 'echo hi', '--rm', '-d', '-e', 'X=1'], autoRemove: true },
+      detach: false,
+    });
+  });
+
+  it('parses every create flag into a CreateRequest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-prog-'));
+    const { req } = await parse(
+      'run', '-dit', '--name', 'web', '-e', 'A=1', '--env', 'B=2', '-w', '/srv', '-u', '1000:1000', '--hostname', 'h1',
+      '--read-only', '-v', `${dir}:/data:ro`, '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN', '--cap-drop', 'KILL',
+      '--init', '-l', 'tier=front', '--label', 'x', 'busybox',
+    );
+    expect(req).toEqual({
+      detach: true,
+      create: {
+        template: 'busybox',
+        name: 'web',
+        env: ['A=1', 'B=2'],
+        workdir: '/srv',
+        user: '1000:1000',
+        hostname: 'h1',
+        readOnly: true,
+        volumes: [{ source: dir, target: '/data', readOnly: true }],
+        capAdd: ['NET_ADMIN'],
+        capDrop: ['CHOWN', 'KILL'],
+        init: true,
+        interactive: true,
+        tty: true,
+        labels: { tier: 'front', x: '' },
+      },
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes global options before the command', async () => {
+    const { globals } = await parse('--data-root', '/tmp/d', '--run-root', '/tmp/r', '--cgroup-parent', 'cx', 'ps');
+    expect(globals).toEqual({ dataRoot: '/tmp/d', runRoot: '/tmp/r', cgroupParent: 'cx' });
+  });
+
+  it('a missing template or an unknown flag is a usage error (2)', async () => {
+    expect(await usageError('run')).toMatchObject({ code: 2, stderr: "corral: missing required argument 'template'\n" });
+    expect((await usageError('run', '--bogus', 'busybox')).code).toBe(2);
+    expect((await usageError('nosuch')).code).toBe(2);
+  });
+});
+
+describe('create', () => {
+  it('takes the same flags as run, without -d', async () => {
+    expect((await parse('create', '--name', 'c1', '--rm', 'alpine', 'echo', '-n')).req).toEqual({
+      template: 'alpine',
+      name: 'c1',
+      command: ['echo', '-n'],
+      autoRemove: true,
+    });
+    expect((await usageError('create', '-d', 'alpine')).code).toBe(2);
+  });
+});
+
+describe('lifecycle commands', () => {
+  it('stop/restart -t, kill -s, rm -f, start with several names', async () => {
+    expect((await parse('stop', '-t', '3', 'a', 'b')).req).toEqual({ refs: ['a', 'b'], timeout: 3 });
+    expect((await parse('stop', 'a')).req).toEqual({ refs: ['a'] });
+    expect((await parse('restart', '--time', '0', 'a')).req).toEqual({ refs: ['a'], timeout: 0 });
+    expect((await parse('kill', '-s', 'TERM', 'a')).req).toEqual({ refs: ['a'], signal: 'TERM' });
+    expect((await parse('kill', 'a')).req).toEqual({ refs: ['a'] });
+    expect((await parse('rm', '-f', 'a', 'b', 'c')).req).toEqual({ refs: ['a', 'b', 'c'], force: true });
+    expect((await parse('start', 'a')).req).toEqual({ refs: ['a'] });
+    expect((await usageError('stop', '-t', 'soon', 'a')).code).toBe(2);
+    expect((await usageError('rm')).code).toBe(2);
+  });
+});
+
+describe('ps, inspect, logs, template, version', () => {
+  it('parses their flags', async () => {
+    expect((await parse('ps')).req).toEqual({ all: false, quiet: false, format: 'table' });
+    expect((await parse('ps', '-aq')).req).toEqual({ all: true, quiet: true, format: 'table' });
+    expect((await parse('ps', '--format', 'json')).req).toMatchObject({ format: 'json' });
+    expect((await usageError('ps', '--format', 'yaml')).code).toBe(2);
+    expect((await parse('inspect', 'a', 'b', '--format', 'json')).req).toEqual({ refs: ['a', 'b'] });
+    expect((await parse('logs', '-f', '--tail', '10', '-t', 'web')).req).toEqual({ ref: 'web', follow: true, tail: 10, timestamps: true });
+    expect((await parse('logs', '--tail', 'all', 'web')).req).toEqual({ ref: 'web', follow: false, timestamps: false });
+    const t = await parse('template', 'ls', '--format', 'json');
+    expect([t.name, t.req]).toEqual(['template ls', { format: 'json' }]);
+    expect((await parse('version')).name).toBe('version');
+  });
+});
+
+describe('exec', () => {
+  it('keeps the command\'s flags: exec -it web ls -l', async () => {
+    const { name, req } = await parse('exec', '-it', '-e', 'A=1', '-u', 'nobody', '-w', '/tmp', 'web', 'ls', '-l', '-e');
+    expect(name).toBe('exec');
+    expect(req).toEqual({
+      ref: 'web',
+      detach: false,
+      exec: { command: ['ls', '-l', '-e'], env: ['A=1'], user: 'nobody', workdir: '/tmp', tty: true, interactive: true },
+    });
+    expect((await parse('exec', '-d', 'web', 'sleep', '9')).req).toEqual({ ref: 'web', detach: true, exec: { command: ['sleep', '9'] } });
+    expect((await usageError('exec', 'web')).code).toBe(2);
+  });
+});
