@@ -111,8 +111,3 @@ export function templateTable(list: readonly TemplateInfo[], now: number = Date.
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 4) + '\n';
 }
-
-/** One compact JSON object per line (like `docker ps --format json`). */
-export function toJsonLines(values: readonly unknown[]): string {
-  return values.map((v) => JSON.stringify(v) + '\n').join('');
-}

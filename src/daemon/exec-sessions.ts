@@ -77,6 +77,11 @@ export class ExecSessions {
     createInterface({ input: child.stderr }).on('line', (line) => this.log.info('exec report', { container: config.name, line }));
     child.stdin.on('error', () => {});
     socket.on('error', () => child.stdin.destroy());
+    // A detached client (exec -d) hangs up at once: keep draining so the process never blocks.
+    socket.on('close', () => {
+      child.stdout.unpipe(socket);
+      child.stdout.resume();
+    });
     await new Promise<void>((resolve) => child.on('close', () => resolve()));
     socket.end();
   }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, MountInfo } from '../api/types.js';
@@ -103,17 +104,17 @@ export class Containers {
     }
   }
 
-  /** Must run under the container's lock. Idempotent. */
+  /** Must run under the container's lock. Idempotent: acts only while the notification exists. */
   private async handleExit(id: string): Promise<void> {
     const notify = join(exitsDir(this.deps.paths), id);
+    if (!existsSync(notify)) return;
     const config = this.index.get(id);
     if (config) {
       const state = await this.state(id);
-      if (state.status !== 'running') {
-        await this.deps.cgroups.remove(id);
-        if (config.autoRemove) await this.destroy(config);
-        this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
-      } else return; // Notification from an earlier run; the current one is alive.
+      if (state.status === 'running') return; // from an earlier run; the current one is alive
+      await this.deps.cgroups.remove(id);
+      if (config.autoRemove) await this.destroy(config);
+      this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
     }
     await rm(notify, { force: true });
     this.events.emit(`exit:${id}`);

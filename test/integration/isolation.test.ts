@@ -8,14 +8,15 @@ const DOCKER_CAPS = 0x00000000a80425fbn;
 
 describe('isolation, seen from inside a container', () => {
   it('has its own PID namespace: ps shows only the container', async () => {
-    const out = await sh('ps -o pid,comm');
+    // `; true` keeps sh from exec'ing ps as PID 1.
+    const out = await sh('ps -o pid,comm; true');
     const rows = out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
     expect(rows.map((r) => r[0])).toEqual(['1', String(rows.length)]);
     expect(rows.map((r) => r[1])).toEqual(['sh', 'ps']);
   });
 
   it('cannot see or signal host processes', async () => {
-    const out = await sh(`kill -0 ${process.pid} 2>&1 && echo signalled || echo refused; ls /proc | grep -c '^[0-9]'`);
+    const out = await sh(`kill -0 ${process.pid} 2>/dev/null && echo signalled || echo refused; ls /proc | grep -c '^[0-9]'`);
     expect(out.split('\n')[0]).toBe('refused');
     expect(Number(out.split('\n')[1])).toBeLessThanOrEqual(4);
   });
@@ -72,11 +73,13 @@ describe('isolation, seen from inside a container', () => {
   });
 
   it("masks Docker's masked paths and keeps its read-only paths read-only", async () => {
-    const out = await sh('wc -c < /proc/kcore; cat /proc/keys | wc -c; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo sys-written || echo sys-refused; echo h > /proc/sysrq-trigger 2>/dev/null && echo sysrq || echo sysrq-refused');
+    const out = await sh('if [ -e /proc/kcore ]; then wc -c < /proc/kcore; else echo 0; fi; cat /proc/keys | wc -c; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo sys-written || echo sys-refused; echo h > /proc/sysrq-trigger 2>/dev/null && echo sysrq || echo sysrq-refused');
     expect(out.trim().split('\n').map((s) => s.trim())).toEqual(['0', '0', '0', 'sys-refused', 'sysrq-refused']);
   });
 
   it("has at most Docker's capabilities and no_new_privs", async () => {
+    expect(DOCKER_CAPS & (1n << 16n)).toBe(0n); // no CAP_SYS_MODULE
+    expect(DOCKER_CAPS & (1n << 25n)).toBe(0n); // no CAP_SYS_TIME
     const out = await sh('grep -E "^(CapBnd|CapEff|CapInh|CapAmb|NoNewPrivs)" /proc/self/status');
     const f = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/:\s+/)));
     expect(BigInt(`0x${f.CapBnd}`) & ~DOCKER_CAPS).toBe(0n);
@@ -97,9 +100,10 @@ describe('isolation, seen from inside a container', () => {
     const out = await sh([
       'mount -t tmpfs t /mnt 2>/dev/null && echo mounted || echo mount-refused',
       'mount -o remount,rw /sys 2>/dev/null && echo remounted || echo remount-refused',
-      // init_module checks CAP_SYS_MODULE before it looks at the image.
-      'insmod /bin/busybox 2>&1 | grep -q "not permitted" && echo insmod-refused || echo insmod-other',
-      'date -s 2001-01-01 >/dev/null 2>&1 && echo clock-set || echo clock-refused',
+      // init_module checks CAP_SYS_MODULE first; a kernel built without modules says so instead.
+      'insmod /bin/busybox 2>&1 | grep -qE "not permitted|not support" && echo insmod-refused || echo insmod-other',
+      // busybox date reports the failure but exits 0.
+      'date -s 2001-01-01 2>&1 | grep -q "not permitted" && echo clock-refused || echo clock-set',
       'mknod /tmp/sda b 8 0 && (head -c 1 /tmp/sda >/dev/null 2>&1 && echo disk-read || echo disk-refused)',
       'mknod /dev/mem2 c 1 1 2>/dev/null; head -c 1 /dev/mem2 >/dev/null 2>&1 && echo mem-read || echo mem-refused',
       'ls /dev/kmsg /dev/mem /dev/sda 2>/dev/null | wc -l',

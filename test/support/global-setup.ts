@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, readdirSync }
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { describeLeaks, findLeaks, treeHash } from './leaks.js';
-import { CLI, DAEMON, ROOT, SHIM, corralWith, waitForSocket, type TestInstallation } from './corral.js';
+import { CLI, DAEMON, ROOT, SHIM, corralWith, waitForSocket, type TestInstallation } from './installation.js';
 
 /**
  * Starts one corrald with a data root, run root and cgroup parent of its own, builds the busybox

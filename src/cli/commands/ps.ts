@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { shortId } from '../../util/names.js';
 import type { Context } from '../context.js';
-import { containerTable, toJsonLines } from '../output.js';
+import { containerTable, toJson } from '../output.js';
 
 export interface PsRequest {
   all: boolean;
@@ -24,7 +24,7 @@ export function registerPs(program: Command, dispatch: (req: PsRequest) => Promi
 export async function ps(ctx: Context, req: PsRequest): Promise<number> {
   const list = await (await ctx.client()).list({ all: req.all });
   if (req.quiet) ctx.out(list.map((c) => `${shortId(c.id)}\n`).join(''));
-  else if (req.format === 'json') ctx.out(toJsonLines(list));
+  else if (req.format === 'json') ctx.out(toJson(list));
   else ctx.out(containerTable(list));
   return 0;
 }

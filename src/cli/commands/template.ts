@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { templateTable, toJsonLines } from '../output.js';
+import { templateTable, toJson } from '../output.js';
 
 export interface TemplateLsRequest {
   format: 'table' | 'json';
@@ -18,6 +18,6 @@ export function registerTemplate(program: Command, dispatch: (req: TemplateLsReq
 
 export async function templateLs(ctx: Context, req: TemplateLsRequest): Promise<number> {
   const list = await (await ctx.client()).templates();
-  ctx.out(req.format === 'json' ? toJsonLines(list) : templateTable(list));
+  ctx.out(req.format === 'json' ? toJson(list) : templateTable(list));
   return 0;
 }

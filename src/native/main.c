@@ -1,0 +1,21 @@
+/* corral-shim: the one native helper of Corral. Node never calls
+ * unshare/setns itself; this program plays the three roles described in
+ * docs/shim.md, chosen by its first argument. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "exec.h"
+#include "init.h"
+#include "monitor.h"
+#include "util.h"
+
+int main(int argc, char **argv) {
+  ensure_stdio();
+  if (argc >= 2 && strcmp(argv[1], "monitor") == 0) return monitor_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "init") == 0) return init_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
+  fprintf(stderr, "usage: corral-shim monitor|init|exec [options] -- ARGV...\n"
+                  "(see docs/shim.md)\n");
+  return 2;
+}

@@ -1,0 +1,252 @@
+#define _GNU_SOURCE
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+
+/* After PID 1 is reaped, output still in the pipes is relayed; a process
+ * that escaped with the pipe (only possible for exec) is not waited for. */
+#define DRAIN_MS 1000
+
+struct monitor M = {
+    .report_fd = 1, .sig_fd = -1, .listen_fd = -1, .log_fd = -1, .sync_fd = -1,
+    .out_fd = -1, .err_fd = -1, .master = -1, .in_fd = -1,
+};
+
+static int parse(int argc, char **argv, struct options *o) {
+  static const char *const flags[] = {"--tty", "--stdin", "--wait-attach", "--stdio-attach", "--no-daemon"};
+  int *const flag_vars[] = {&o->tty, &o->stdin_open, &o->wait_attach, &o->stdio_attach, &o->no_daemon};
+  const char **values[] = {&o->id, &o->state_dir, &o->log, &o->socket, &o->exit_notify, &o->pty_root};
+  static const char *const names[] = {"--id", "--state-dir", "--log", "--socket", "--exit-notify", "--pty-root"};
+  o->cgroup_procs = calloc((size_t)argc, sizeof *o->cgroup_procs);
+  if (!o->cgroup_procs) return failx("out of memory");
+  int i;
+  for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *opt = argv[i];
+    int done = 0;
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0] && !done; k++)
+      if (strcmp(opt, flags[k]) == 0) done = *flag_vars[k] = 1;
+    if (done) continue;
+    if (i + 1 >= argc) return failx("monitor: option %s needs a value", opt);
+    const char *v = absolute(argv[i + 1]); /* we chdir("/") when daemonizing */
+    for (size_t k = 0; k < sizeof names / sizeof names[0] && !done; k++)
+      if (strcmp(opt, names[k]) == 0) done = (*values[k] = k == 0 ? argv[i + 1] : v, 1);
+    if (!done && strcmp(opt, "--cgroup-procs") == 0) done = (o->cgroup_procs[o->ncgroup++] = v, 1);
+    if (!done) return failx("monitor: unknown option %s", opt);
+    i++;
+  }
+  if (i + 1 >= argc) return failx("monitor: no program after --");
+  o->argv = argv + i + 1;
+  if (o->wait_attach && !o->socket && !o->stdio_attach)
+    return failx("monitor: --wait-attach needs --socket or --stdio-attach");
+  return 0;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_line(char *line) {
+  unsigned long pid;
+  if (strncmp(line, "pid ", 4) == 0 && parse_ulong(line + 4, 0x3fffffff, &pid) == 0 && !M.pid1) {
+    M.pid1 = (pid_t)pid;
+    /* Now, while it cannot have been reaped yet (only we reap it). */
+    pid_starttime(M.pid1, &M.pid1_start);
+  } else if (strncmp(line, "error ", 6) == 0 && !M.error[0]) {
+    str_copy(M.error, sizeof M.error, line + 6);
+  }
+}
+
+static void started(void) {
+  if (write_runtime() < 0) dprintf(2, "corral-shim monitor: %s\n", errmsg());
+  M.started = 1;
+  report_line("started %d %llu", (int)M.pid1, M.pid1_start);
+  report_close();
+}
+
+/* Read what the init/exec stage wrote; at EOF (the exec closed the last
+ * O_CLOEXEC copy) the container has started, unless an error came first. */
+static void sync_read(void) {
+  while (M.sync_fd >= 0) {
+    ssize_t n = read(M.sync_fd, M.sync_buf + M.sync_len, sizeof M.sync_buf - 1 - M.sync_len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return; /* EAGAIN: the rest comes later */
+    if (n == 0) {
+      close(M.sync_fd);
+      M.sync_fd = -1;
+      if (!M.error[0] && M.pid1 > 0) started();
+      return;
+    }
+    M.sync_len += (size_t)n;
+    M.sync_buf[M.sync_len] = 0;
+    char *nl;
+    while ((nl = memchr(M.sync_buf, '\n', M.sync_len))) {
+      *nl = 0;
+      on_line(M.sync_buf);
+      M.sync_len -= (size_t)(nl + 1 - M.sync_buf);
+      memmove(M.sync_buf, nl + 1, M.sync_len);
+    }
+    if (M.sync_len == sizeof M.sync_buf - 1) M.sync_len = 0; /* an overlong line is noise */
+  }
+}
+
+static void reap(void) {
+  struct signalfd_siginfo si;
+  while (read(M.sig_fd, &si, sizeof si) > 0) {}
+  /* A pid line is always written before its process can reach us, so
+   * reading the sync pipe first means no reaped pid is a stranger. */
+  sync_read();
+  int status;
+  pid_t w;
+  while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (w == M.c1) M.c1_reaped = 1, M.c1_status = status;
+    if (w == M.pid1) M.pid1_reaped = 1, M.pid1_status = status;
+  }
+}
+
+static int main_done(void) {
+  if (!M.spawned) return 0;
+  if (M.pid1 > 0) return M.pid1_reaped;
+  return M.c1_reaped; /* C1 ended without naming a PID 1 */
+}
+
+static void describe(char *out, size_t cap, int status) {
+  if (WIFSIGNALED(status)) snprintf(out, cap, "killed by signal %d", WTERMSIG(status));
+  else snprintf(out, cap, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Settle the outcome once the main process is gone (or never started). */
+static void conclude(void) {
+  int own = M.pid1 > 0 && M.pid1_reaped;
+  int status = own ? M.pid1_status : M.c1_status;
+  char how[48];
+  M.ended = 1;
+  M.end_pid = own ? M.pid1 : M.c1;
+  M.end_sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  M.end_code = M.end_sig ? 128 + M.end_sig : WEXITSTATUS(status);
+  if (!M.spawned) {
+    str_copy(M.end_error, sizeof M.end_error, errmsg());
+  } else if (!M.started) {
+    describe(how, sizeof how, status);
+    if (M.error[0]) str_copy(M.end_error, sizeof M.end_error, M.error);
+    else if (own) snprintf(M.end_error, sizeof M.end_error, "container process %s during setup", how);
+    else
+      snprintf(M.end_error, sizeof M.end_error, "%s %s%s%s", M.o.argv[0], how, M.last_err[0] ? ": " : "",
+               M.last_err);
+  }
+  if (M.end_error[0]) {
+    /* The report's CODE: 126/127 from the exec step, 1 for all else. */
+    M.end_code = !M.end_sig && (M.end_code == 126 || M.end_code == 127) ? M.end_code : 1;
+    M.end_sig = 0;
+    if (!M.spawned) M.end_pid = 0;
+  }
+}
+
+__attribute__((noreturn)) static void finish(void) {
+  if (!M.ended) conclude();
+  const char *error = M.end_error[0] ? M.end_error : NULL;
+  if (write_exit(M.end_pid, M.end_code, M.end_sig, error) < 0) dprintf(2, "corral-shim monitor: %s\n", errmsg());
+  if (error) report_line("failed %d %s", M.end_code, error);
+  report_close();
+  write_notify();
+  attach_exit(M.listen_fd, error, M.end_code, M.end_sig);
+  if (M.o.socket) unlink(M.o.socket);
+  exit(0);
+}
+
+static void setup(void) {
+  signal(SIGTERM, SIG_IGN); /* we must outlive corrald and the CLI */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  M.sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (M.sig_fd < 0) fail("signalfd"), finish();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("become a subreaper"), finish();
+
+  if (M.o.stdio_attach) M.report_fd = 2;
+  if (!M.o.no_daemon) {
+    setsid(); /* fails harmlessly if spawned detached (already a leader) */
+    if (chdir("/") < 0) fail("chdir /"), finish();
+    if (!M.o.stdio_attach) {
+      int n = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (n >= 0) dup2(n, 0), close(n);
+    }
+  }
+  if (M.o.log) {
+    M.log_fd = open(M.o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (M.log_fd < 0) fail("open %s", M.o.log), finish();
+  }
+  if (M.o.socket && (M.listen_fd = attach_listen(M.o.socket)) < 0) finish();
+  if (M.o.stdio_attach) attach_add(0, 1, 0);
+}
+
+int monitor_main(int argc, char **argv) {
+  if (parse(argc, argv, &M.o) < 0) {
+    dprintf(2, "corral-shim: %s\n", errmsg());
+    return 2;
+  }
+  setup();
+  if (M.o.wait_attach) report_line("ready");
+  if ((!M.o.wait_attach || attach_count() > 0) && child_spawn() < 0) finish();
+
+  long long deadline = -1;
+  for (;;) {
+    if (deadline < 0 && main_done()) {
+      conclude();
+      deadline = now_ms() + DRAIN_MS;
+    }
+    if (deadline >= 0 && ((M.out_fd < 0 && M.err_fd < 0) || now_ms() >= deadline)) finish();
+
+    struct pollfd pf[8 + MAX_CLIENTS];
+    int n = 0, i_sig = -1, i_sync = -1, i_out = -1, i_err = -1, i_in = -1, i_listen = -1;
+#define ADD(var, f, ev) (var = n, pf[n++] = (struct pollfd){.fd = (f), .events = (ev)})
+    ADD(i_sig, M.sig_fd, POLLIN);
+    if (M.sync_fd >= 0) ADD(i_sync, M.sync_fd, POLLIN);
+    if (M.out_fd >= 0) ADD(i_out, M.out_fd, POLLIN);
+    if (M.err_fd >= 0) ADD(i_err, M.err_fd, POLLIN);
+    if (M.in_fd >= 0 && M.in_len > 0) ADD(i_in, M.in_fd, POLLOUT);
+    if (M.listen_fd >= 0) ADD(i_listen, M.listen_fd, POLLIN);
+    int first_client = n;
+    /* While stdin is backed up, clients wait (their bytes stay in the socket). */
+    int nc = M.in_len > 0 ? 0 : attach_pollfds(pf + n);
+    n += nc;
+
+    int timeout = deadline < 0 ? -1 : (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0);
+    if (poll(pf, (nfds_t)n, timeout) < 0) {
+      if (errno == EINTR) continue;
+      fail("poll"), finish();
+    }
+    if (i_sync >= 0 && pf[i_sync].revents) sync_read();
+    if (i_out >= 0 && pf[i_out].revents) output_read(&M.out_fd, 1);
+    if (i_err >= 0 && pf[i_err].revents) output_read(&M.err_fd, 2);
+    if (i_in >= 0 && pf[i_in].revents) {
+      if (pf[i_in].revents & (POLLERR | POLLHUP)) stdin_close();
+      else stdin_flush();
+    }
+    if (i_sig >= 0 && pf[i_sig].revents) reap();
+    attach_handle(pf + first_client, nc);
+    if (i_listen >= 0 && pf[i_listen].revents) {
+      if (M.ended) /* too late for output: the end, at once */
+        attach_refuse(M.listen_fd, M.end_error[0] ? M.end_error : NULL, M.end_code, M.end_sig);
+      else if (attach_accept(M.listen_fd) && !M.spawned && child_spawn() < 0)
+        finish();
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/* `corral-shim monitor`: one per container, outliving corrald. It starts
+ * the container through unshare and the init stage, waits for its PID 1
+ * as a subreaper, relays its output to the log and attach clients, and
+ * records how it ended. State is one global: there is one monitor per
+ * process and it is single-threaded. */
+#ifndef CORRAL_MONITOR_H
+#define CORRAL_MONITOR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define STDIN_BUF 4096 /* one client read; clients pause while it is full */
+
+struct options {
+  const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
+  const char **cgroup_procs;
+  size_t ncgroup;
+  int tty, stdin_open, wait_attach, stdio_attach, no_daemon;
+  char **argv;
+};
+
+struct monitor {
+  struct options o;
+  int report_fd; /* stdout (stderr with --stdio-attach); -1 once closed */
+  int sig_fd, listen_fd, log_fd;
+
+  pid_t c1, pid1; /* the forked child (unshare) and the container's PID 1 */
+  int c1_reaped, pid1_reaped, c1_status, pid1_status;
+  unsigned long long pid1_start;
+  int spawned, started;
+
+  int sync_fd;
+  char sync_buf[ERR_MAX + 32];
+  size_t sync_len;
+  char error[ERR_MAX];  /* the first "error" line */
+  char last_err[256];   /* last stderr line before start, for a bare failure */
+
+  int out_fd, err_fd; /* output sources; err_fd is -1 with a tty */
+  int master;         /* pty master, for RESIZE */
+  int in_fd;          /* the container's stdin (only with --stdin) */
+  char in_buf[STDIN_BUF];
+  size_t in_len;
+  int in_close; /* STDIN_EOF arrived while bytes were still buffered */
+
+  /* How it ended, settled when the main process is reaped. */
+  int ended;
+  pid_t end_pid;
+  int end_code, end_sig; /* end_sig 0: none */
+  char end_error[ERR_MAX]; /* empty: started fine */
+};
+
+extern struct monitor M;
+
+int monitor_main(int argc, char **argv);
+
+/* child.c: stdio for the container, fork C1, exec ARGV. */
+int child_spawn(void);
+
+/* streams.c: output to log and clients, stdin from clients. */
+void output_read(int *fd, int stream);
+void stdin_push(const void *buf, size_t len);
+void stdin_flush(void);
+void stdin_eof(void);
+void stdin_close(void);
+
+/* report.c: the start-up report and the state files. */
+void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_close(void);
+int write_runtime(void);
+int write_exit(pid_t pid, int code, int sig, const char *error);
+void write_notify(void);
+
+#endif

@@ -1,0 +1,131 @@
+#define _GNU_SOURCE
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *mount_root_name = "";
+
+static int openat2_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how = {
+      .flags = (unsigned long long)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+int open_in_root(int rootfd, const char *path, int flags, enum create create) {
+  int fd = openat2_in_root(rootfd, path, flags);
+  if (fd >= 0 || errno != ENOENT || create == CREATE_NONE) return fd;
+
+  /* Create the missing leaf in its (recursively created) parent. mkdirat and
+   * mknodat never follow a symlink, and the final open resolves in the root
+   * again, so a planted link still cannot lead outside. */
+  char dir[PATH_MAX];
+  if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') dir[--n] = 0;
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : dir;
+  if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+    errno = ENOENT;
+    return -1;
+  }
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dir) : 0, dir);
+  int pfd = open_in_root(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, CREATE_DIR);
+  if (pfd < 0) return -1;
+  int r = create == CREATE_DIR ? mkdirat(pfd, base, 0755) : mknodat(pfd, base, S_IFREG | 0644, 0);
+  int e = errno;
+  close(pfd);
+  if (r < 0 && e != EEXIST) {
+    errno = e;
+    return -1;
+  }
+  return openat2_in_root(rootfd, path, flags);
+}
+
+int mount_fs(int rootfd, const char *path, const char *type, unsigned long flags, const char *data) {
+  int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, CREATE_DIR);
+  if (fd < 0) return fail("mount %s on %s%s", type, mount_root_name, path);
+  /* The magic link names exactly the directory openat2 found. */
+  char target[32];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+  int r = mount(type, target, type, flags, data);
+  if (r < 0) fail("mount %s on %s%s", type, mount_root_name, path);
+  close(fd);
+  return r;
+}
+
+int mount_bind(int rootfd, const char *src, int src_fd, const char *path, enum create create,
+               unsigned long long attrs, int recursive) {
+  const char *what = src ? src : path;
+  unsigned rec = recursive ? AT_RECURSIVE : 0;
+  /* A detached copy gets its flags before it is attached, so the target is
+   * never visible writable, and a recursive read-only really is recursive. */
+  int tree = src ? open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec)
+                 : open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+  if (tree < 0) return fail("bind mount %s on %s%s", what, mount_root_name, path);
+  struct mount_attr attr = {.attr_set = attrs};
+  if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0) {
+    fail("set attributes of bind mount %s on %s%s", what, mount_root_name, path);
+    close(tree);
+    return -1;
+  }
+  int fd = open_in_root(rootfd, path, O_PATH, create);
+  int r = fd < 0 ? -1 : move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  if (r < 0) fail("bind mount %s on %s%s", what, mount_root_name, path);
+  if (fd >= 0) close(fd);
+  close(tree);
+  return r;
+}
+
+int mount_user_binds(int rootfd, const struct mounts *m) {
+  for (size_t i = 0; i < m->nbinds; i++) {
+    const struct bind *b = &m->binds[i];
+    struct stat st;
+    if (stat(b->src, &st) < 0) return fail("bind mount %s on %s%s", b->src, mount_root_name, b->dst);
+    unsigned long long attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->ro ? MOUNT_ATTR_RDONLY : 0);
+    if (mount_bind(rootfd, b->src, -1, b->dst, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, attrs, 1) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int mount_masks(int rootfd, const struct mounts *m) {
+  for (size_t i = 0; i < m->nmasks; i++) {
+    const char *path = m->masks[i];
+    int fd = open_in_root(rootfd, path, O_PATH, CREATE_NONE);
+    if (fd < 0 && errno == ENOENT) continue;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) return fail("mask %s%s", mount_root_name, path);
+    close(fd);
+    int r = S_ISDIR(st.st_mode)
+                ? mount_fs(rootfd, path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+                : mount_bind(rootfd, "/dev/null", -1, path, CREATE_NONE, 0, 0);
+    if (r < 0) return -1;
+  }
+  for (size_t i = 0; i < m->nro; i++) {
+    const char *path = m->ro_paths[i];
+    int fd = open_in_root(rootfd, path, O_PATH, CREATE_NONE);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) return fail("make %s%s read-only", mount_root_name, path);
+    int r = mount_bind(rootfd, NULL, fd, path, CREATE_NONE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, 1);
+    close(fd);
+    if (r < 0) return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,50 @@
+/* Mounts of the init stage (steps 2-6 of docs/shim.md). Every target inside
+ * the rootfs is resolved with openat2(RESOLVE_IN_ROOT) and mounted through
+ * its fd, so a symlink the container planted cannot point a mount outside. */
+#ifndef CORRAL_MOUNTS_H
+#define CORRAL_MOUNTS_H
+
+#include <stddef.h>
+
+enum create { CREATE_NONE, CREATE_DIR, CREATE_FILE };
+
+struct bind {
+  const char *src, *dst;
+  int ro;
+};
+
+struct mounts {
+  const char *rootfs;
+  const char **lower;
+  size_t nlower;
+  const char *upper, *work;
+  struct bind *binds;
+  size_t nbinds;
+  const char **masks;
+  size_t nmasks;
+  const char **ro_paths;
+  size_t nro;
+  int read_only, tty;
+};
+
+/* mounts.c: resolving and attaching inside the rootfs. */
+extern const char *mount_root_name; /* the rootfs path, for messages */
+int open_in_root(int rootfd, const char *path, int flags, enum create create);
+/* fstype mount (new filesystem) on PATH inside the root. */
+int mount_fs(int rootfd, const char *path, const char *type, unsigned long flags, const char *data);
+/* Bind SRC (a path outside, or the fd src_fd when src is NULL) onto PATH
+ * inside the root, with extra MOUNT_ATTR_* flags applied before it shows. */
+int mount_bind(int rootfd, const char *src, int src_fd, const char *path, enum create create,
+               unsigned long long attrs, int recursive);
+int mount_user_binds(int rootfd, const struct mounts *m);
+int mount_masks(int rootfd, const struct mounts *m);
+
+/* rootfs.c */
+int rootfs_mount(const struct mounts *m); /* returns an fd of the new root */
+int rootfs_system(int rootfd);            /* /proc, /sys */
+int rootfs_pivot(int rootfd, int read_only);
+
+/* dev.c */
+int dev_setup(int rootfd, int tty);
+
+#endif

@@ -1,0 +1,61 @@
+#define _GNU_SOURCE
+#include "reaper.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "pathexec.h"
+#include "sync.h"
+#include "util.h"
+
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+void reaper_run(char **argv, char **env, int tty) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
+  /* Blocked signals reach PID 1 even without a handler (the kernel only
+   * drops unhandled ones), and sigwaitinfo takes them in order. */
+  sigprocmask(SIG_BLOCK, &set, &old);
+
+  pid_t child = fork();
+  if (child < 0) {
+    fail("fork");
+    sync_die(1);
+  }
+  if (child == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    /* Its own process group, in the foreground of the tty: a ^C reaches the
+     * program once, not also PID 1 (which would forward a second one). */
+    setpgid(0, 0);
+    if (tty) {
+      signal(SIGTTOU, SIG_IGN);
+      tcsetpgrp(0, getpid());
+      signal(SIGTTOU, SIG_DFL);
+    }
+    sync_die(exec_program(argv, env));
+  }
+  /* The child's exec (or its error line) now decides the sync fd's EOF. */
+  sync_close();
+
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(child, sig);
+      continue;
+    }
+    int status, code = -1;
+    pid_t w;
+    while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (w != child) continue;
+      code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    }
+    if (code >= 0) _exit(code);
+  }
+}

@@ -1,0 +1,71 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+void report_line(const char *fmt, ...) {
+  if (M.report_fd < 0) return;
+  char line[ERR_MAX + 64];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  write_all(M.report_fd, line, (size_t)n);
+}
+
+/* The reader sees EOF once the report is over; the fd stays taken. */
+void report_close(void) {
+  if (M.report_fd < 0) return;
+  int n = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (n >= 0) {
+    dup2(n, M.report_fd);
+    close(n);
+  }
+  M.report_fd = -1;
+}
+
+static int state_file(char *path, size_t cap, const char *name) {
+  if (!M.o.state_dir) return -1;
+  return snprintf(path, cap, "%s/%s", M.o.state_dir, name) < (int)cap ? 0 : -1;
+}
+
+int write_runtime(void) {
+  char path[PATH_MAX], at[40], json[256];
+  if (state_file(path, sizeof path, "runtime.json") < 0) return 0;
+  unsigned long long self_start = 0;
+  pid_starttime(getpid(), &self_start);
+  rfc3339nano(at, sizeof at);
+  int n = snprintf(json, sizeof json,
+                   "{\"monitorPid\":%d,\"monitorStartTime\":%llu,\"pid\":%d,\"pidStartTime\":%llu,"
+                   "\"startedAt\":\"%s\"}\n",
+                   (int)getpid(), self_start, (int)M.pid1, M.pid1_start, at);
+  return atomic_write(path, json, (size_t)n);
+}
+
+int write_exit(pid_t pid, int code, int sig, const char *error) {
+  char path[PATH_MAX], at[40], sigs[16], err[2 * ERR_MAX], json[3 * ERR_MAX];
+  if (state_file(path, sizeof path, "exit.json") < 0) return 0;
+  rfc3339nano(at, sizeof at);
+  if (sig) snprintf(sigs, sizeof sigs, "%d", sig);
+  else snprintf(sigs, sizeof sigs, "null");
+  if (error) json_quote(err, sizeof err, error);
+  else snprintf(err, sizeof err, "null");
+  int n = snprintf(json, sizeof json,
+                   "{\"pid\":%d,\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s}\n",
+                   (int)pid, code, sigs, at, err);
+  return atomic_write(path, json, (size_t)n);
+}
+
+void write_notify(void) {
+  if (M.o.exit_notify && atomic_write(M.o.exit_notify, "", 0) < 0) {
+    /* Nobody may be listening on stderr any more; best effort. */
+    dprintf(2, "corral-shim monitor: %s\n", errmsg());
+  }
+}
