@@ -18,6 +18,11 @@ export async function writeEtcFiles(store: ContainerStore, c: ContainerConfig, h
   await atomicWrite(store.file(c.id, 'hostname'), `${c.hostname}\n`, 0o644);
   await atomicWrite(store.file(c.id, 'hosts'), hosts, 0o644);
   await atomicWrite(store.file(c.id, 'resolv.conf'), await resolvConf(hostResolvConf), 0o644);
+  return etcBinds(store, c);
+}
+
+/** The binds for files written at create time (start does not rewrite them: it is on the hot path). */
+export function etcBinds(store: ContainerStore, c: ContainerConfig): EtcBind[] {
   return [
     { source: store.file(c.id, 'hostname'), target: '/etc/hostname' },
     { source: store.file(c.id, 'hosts'), target: '/etc/hosts' },

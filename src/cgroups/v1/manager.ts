@@ -64,11 +64,18 @@ export class V1CgroupManager implements CgroupManager {
 
   async create(id: string): Promise<void> {
     checkCgroupName(id);
-    await this.ensureParent();
-    for (const h of this.hierarchies) {
+    // Start is a hot path: every hierarchy at once; the parent is made only when it is missing.
+    const one = async (h: V1Hierarchy): Promise<void> => {
       const dir = join(this.parentDir(h), id);
       await makeCgroupDir(dir);
       if (h.controllers.includes('cpuset')) await fillCpuset(dir, this.parentDir(h));
+    };
+    try {
+      await Promise.all(this.hierarchies.map(one));
+    } catch (err) {
+      if ((err as { details?: { errno?: string } }).details?.errno !== 'ENOENT' && !String(err).includes('ENOENT')) throw err;
+      await this.ensureParent();
+      await Promise.all(this.hierarchies.map(one));
     }
   }
 
