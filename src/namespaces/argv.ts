@@ -95,7 +95,8 @@ export interface ExecOptions {
 export function execArgv(o: ExecOptions): string[] {
   const monitor = ['monitor', '--no-daemon', '--stdio-attach'];
   for (const f of o.cgroupProcs) monitor.push('--cgroup-procs', f);
-  if (o.tty) monitor.push('--tty');
+  // The exec's pty comes from the container's own devpts, so `tty` inside names it.
+  if (o.tty) monitor.push('--tty', '--pty-root', `/proc/${o.pid}/root`);
   if (o.stdin) monitor.push('--stdin');
   return [
     ...monitor,

@@ -60,6 +60,8 @@ static int parse(int argc, char **argv, struct init_opts *o) {
   }
   if (i + 1 >= argc) return failx("init: no program after --");
   o->p.argv = argv + i + 1;
+  o->p.cmdline = argv[0];
+  o->p.cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
   if (!m->rootfs || m->rootfs[0] != '/') return failx("init: --rootfs must be an absolute path");
   if (m->nlower && (!m->upper) != (!m->work)) return failx("init: --upper and --work go together");
   if (!m->nlower && m->upper) return failx("init: --upper needs --lower");

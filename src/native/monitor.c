@@ -24,26 +24,42 @@ struct monitor M = {
     .out_fd = -1, .err_fd = -1, .master = -1, .in_fd = -1,
 };
 
+static int *flag_of(struct options *o, const char *opt) {
+  if (strcmp(opt, "--tty") == 0) return &o->tty;
+  if (strcmp(opt, "--stdin") == 0) return &o->stdin_open;
+  if (strcmp(opt, "--wait-attach") == 0) return &o->wait_attach;
+  if (strcmp(opt, "--stdio-attach") == 0) return &o->stdio_attach;
+  if (strcmp(opt, "--no-daemon") == 0) return &o->no_daemon;
+  return NULL;
+}
+
+static const char **value_of(struct options *o, const char *opt) {
+  if (strcmp(opt, "--id") == 0) return &o->id;
+  if (strcmp(opt, "--state-dir") == 0) return &o->state_dir;
+  if (strcmp(opt, "--log") == 0) return &o->log;
+  if (strcmp(opt, "--socket") == 0) return &o->socket;
+  if (strcmp(opt, "--exit-notify") == 0) return &o->exit_notify;
+  if (strcmp(opt, "--pty-root") == 0) return &o->pty_root;
+  if (strcmp(opt, "--cgroup-procs") == 0) return &o->cgroup_procs[o->ncgroup++];
+  return NULL;
+}
+
 static int parse(int argc, char **argv, struct options *o) {
-  static const char *const flags[] = {"--tty", "--stdin", "--wait-attach", "--stdio-attach", "--no-daemon"};
-  int *const flag_vars[] = {&o->tty, &o->stdin_open, &o->wait_attach, &o->stdio_attach, &o->no_daemon};
-  const char **values[] = {&o->id, &o->state_dir, &o->log, &o->socket, &o->exit_notify, &o->pty_root};
-  static const char *const names[] = {"--id", "--state-dir", "--log", "--socket", "--exit-notify", "--pty-root"};
   o->cgroup_procs = calloc((size_t)argc, sizeof *o->cgroup_procs);
   if (!o->cgroup_procs) return failx("out of memory");
   int i;
   for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
-    const char *opt = argv[i];
-    int done = 0;
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0] && !done; k++)
-      if (strcmp(opt, flags[k]) == 0) done = *flag_vars[k] = 1;
-    if (done) continue;
-    if (i + 1 >= argc) return failx("monitor: option %s needs a value", opt);
-    const char *v = absolute(argv[i + 1]); /* we chdir("/") when daemonizing */
-    for (size_t k = 0; k < sizeof names / sizeof names[0] && !done; k++)
-      if (strcmp(opt, names[k]) == 0) done = (*values[k] = k == 0 ? argv[i + 1] : v, 1);
-    if (!done && strcmp(opt, "--cgroup-procs") == 0) done = (o->cgroup_procs[o->ncgroup++] = v, 1);
-    if (!done) return failx("monitor: unknown option %s", opt);
+    int *flag = flag_of(o, argv[i]);
+    if (flag) {
+      *flag = 1;
+      if (flag == &o->stdio_attach) M.report_fd = 2; /* stdout carries frames */
+      continue;
+    }
+    const char **value = value_of(o, argv[i]);
+    if (!value) return failx("monitor: unknown option %s", argv[i]);
+    if (i + 1 >= argc) return failx("monitor: option %s needs a value", argv[i]);
+    /* Paths made absolute now: a daemonizing monitor does chdir("/"). */
+    *value = value == &o->id ? argv[i + 1] : absolute(argv[i + 1]);
     i++;
   }
   if (i + 1 >= argc) return failx("monitor: no program after --");
@@ -71,7 +87,7 @@ static void on_line(char *line) {
 }
 
 static void started(void) {
-  if (write_runtime() < 0) dprintf(2, "corral-shim monitor: %s\n", errmsg());
+  if (write_runtime() < 0) monitor_warn();
   M.started = 1;
   report_line("started %d %llu", (int)M.pid1, M.pid1_start);
   report_close();
@@ -158,7 +174,7 @@ static void conclude(void) {
 __attribute__((noreturn)) static void finish(void) {
   if (!M.ended) conclude();
   const char *error = M.end_error[0] ? M.end_error : NULL;
-  if (write_exit(M.end_pid, M.end_code, M.end_sig, error) < 0) dprintf(2, "corral-shim monitor: %s\n", errmsg());
+  if (write_exit(M.end_pid, M.end_code, M.end_sig, error) < 0) monitor_warn();
   if (error) report_line("failed %d %s", M.end_code, error);
   report_close();
   write_notify();
@@ -180,7 +196,6 @@ static void setup(void) {
   if (M.sig_fd < 0) fail("signalfd"), finish();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("become a subreaper"), finish();
 
-  if (M.o.stdio_attach) M.report_fd = 2;
   if (!M.o.no_daemon) {
     setsid(); /* fails harmlessly if spawned detached (already a leader) */
     if (chdir("/") < 0) fail("chdir /"), finish();
@@ -199,9 +214,14 @@ static void setup(void) {
 
 int monitor_main(int argc, char **argv) {
   if (parse(argc, argv, &M.o) < 0) {
-    dprintf(2, "corral-shim: %s\n", errmsg());
+    /* A usage error of corrald's: said on stderr and, so the start fails
+     * cleanly rather than without a report, on the report stream. */
+    monitor_warn();
+    report_line("failed 1 %s", errmsg());
     return 2;
   }
+  /* Whatever the spawner leaked would otherwise live as long as we do. */
+  close_range(3, ~0U, 0);
   setup();
   if (M.o.wait_attach) report_line("ready");
   if ((!M.o.wait_attach || attach_count() > 0) && child_spawn() < 0) finish();

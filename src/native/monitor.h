@@ -71,5 +71,6 @@ void report_close(void);
 int write_runtime(void);
 int write_exit(pid_t pid, int code, int sig, const char *error);
 void write_notify(void);
+void monitor_warn(void);
 
 #endif

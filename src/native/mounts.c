@@ -24,14 +24,16 @@ static int openat2_in_root(int rootfd, const char *path, int flags) {
   return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
-int open_in_root(int rootfd, const char *path, int flags, enum create create) {
-  int fd = openat2_in_root(rootfd, path, flags);
-  if (fd >= 0 || errno != ENOENT || create == CREATE_NONE) return fd;
-
-  /* Create the missing leaf in its (recursively created) parent. mkdirat and
-   * mknodat never follow a symlink, and the final open resolves in the root
-   * again, so a planted link still cannot lead outside. */
+/* Create the missing leaf of PATH in its (recursively created) parent.
+ * mkdirat and mknodat never follow a symlink, and every open resolves in
+ * the root, so a planted link cannot lead outside; a dangling link is
+ * followed the same way, by creating its target inside the root. */
+static int create_in_root(int rootfd, const char *path, enum create create, int depth) {
   char dir[PATH_MAX];
+  if (depth > 40) {
+    errno = ELOOP;
+    return -1;
+  }
   if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
     errno = ENAMETOOLONG;
     return -1;
@@ -46,15 +48,34 @@ int open_in_root(int rootfd, const char *path, int flags, enum create create) {
   }
   char parent[PATH_MAX];
   snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dir) : 0, dir);
-  int pfd = open_in_root(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, CREATE_DIR);
+  if (!parent[0]) snprintf(parent, sizeof parent, "/");
+  int pfd = openat2_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0 && errno == ENOENT && create_in_root(rootfd, parent, CREATE_DIR, depth + 1) == 0)
+    pfd = openat2_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
   if (pfd < 0) return -1;
   int r = create == CREATE_DIR ? mkdirat(pfd, base, 0755) : mknodat(pfd, base, S_IFREG | 0644, 0);
+  if (r < 0 && errno == EEXIST) {
+    char link[PATH_MAX], target[PATH_MAX];
+    ssize_t len = readlinkat(pfd, base, link, sizeof link - 1);
+    if (len > 0) {
+      link[len] = 0;
+      int t = link[0] == '/' ? snprintf(target, sizeof target, "%s", link)
+                             : snprintf(target, sizeof target, "%s/%s", parent, link);
+      r = t < (int)sizeof target ? create_in_root(rootfd, target, create, depth + 1) : -1;
+    } else {
+      r = 0; /* it exists after all (made meanwhile) */
+    }
+  }
   int e = errno;
   close(pfd);
-  if (r < 0 && e != EEXIST) {
-    errno = e;
-    return -1;
-  }
+  errno = e;
+  return r < 0 ? -1 : 0;
+}
+
+int open_in_root(int rootfd, const char *path, int flags, enum create create) {
+  int fd = openat2_in_root(rootfd, path, flags);
+  if (fd >= 0 || errno != ENOENT || create == CREATE_NONE) return fd;
+  if (create_in_root(rootfd, path, create, 0) < 0) return -1;
   return openat2_in_root(rootfd, path, flags);
 }
 
@@ -115,7 +136,7 @@ int mount_masks(int rootfd, const struct mounts *m) {
     close(fd);
     int r = S_ISDIR(st.st_mode)
                 ? mount_fs(rootfd, path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
-                : mount_bind(rootfd, "/dev/null", -1, path, CREATE_NONE, 0, 0);
+                : mount_bind(rootfd, "/dev/null", -1, path, CREATE_NONE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
     if (r < 0) return -1;
   }
   for (size_t i = 0; i < m->nro; i++) {

@@ -107,6 +107,6 @@ void process_run(struct process *p) {
   if (chdir(cwd) < 0) step(fail("chdir %s", cwd));
 
   /* 12-13. */
-  if (p->init) reaper_run(p->argv, p->env, p->tty);
+  if (p->init) reaper_run(p);
   sync_die(exec_program(p->argv, p->env));
 }

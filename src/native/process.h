@@ -16,6 +16,9 @@ struct process {
   char **argv;
   int tty;
   int init; /* only the init stage accepts --init */
+  /* Our own argv strings (contiguous), which --init blanks: see reaper.c. */
+  char *cmdline;
+  size_t cmdline_len;
 };
 
 /* argv storage must outlive the process struct; env is sized for argc. */

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -13,7 +16,24 @@
 
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-void reaper_run(char **argv, char **env, int tty) {
+/* Staying PID 1, we keep our command line, which every process in the
+ * container can read and which names host paths (--rootfs, --lower...).
+ * Copy what the program needs, then blank it to "corral-init". */
+static void hide_cmdline(struct process *p) {
+  if (!p->cmdline) return;
+  for (char **a = p->argv; *a; a++)
+    if (!(*a = strdup(*a))) return;
+  for (char **e = p->env; *e; e++)
+    if (!(*e = strdup(*e))) return;
+  memset(p->cmdline, 0, p->cmdline_len);
+  str_copy(p->cmdline, p->cmdline_len, "corral-init");
+  prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
+}
+
+void reaper_run(struct process *p) {
+  char **argv = p->argv, **env = p->env;
+  int tty = p->tty;
+  hide_cmdline(p);
   sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);

@@ -3,6 +3,8 @@
 #ifndef CORRAL_REAPER_H
 #define CORRAL_REAPER_H
 
-__attribute__((noreturn)) void reaper_run(char **argv, char **env, int tty);
+#include "process.h"
+
+__attribute__((noreturn)) void reaper_run(struct process *p);
 
 #endif

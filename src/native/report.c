@@ -64,8 +64,10 @@ int write_exit(pid_t pid, int code, int sig, const char *error) {
 }
 
 void write_notify(void) {
-  if (M.o.exit_notify && atomic_write(M.o.exit_notify, "", 0) < 0) {
-    /* Nobody may be listening on stderr any more; best effort. */
-    dprintf(2, "corral-shim monitor: %s\n", errmsg());
-  }
+  if (M.o.exit_notify && atomic_write(M.o.exit_notify, "", 0) < 0) monitor_warn();
+}
+
+/* The last error on stderr (corrald points it at a file); best effort. */
+void monitor_warn(void) {
+  dprintf(2, "corral-shim%s%s: %s\n", M.o.id ? " " : "", M.o.id ? M.o.id : "", errmsg());
 }

@@ -125,5 +125,13 @@ int user_resolve(const char *spec, struct user *u) {
   if (group_name && r == 0)
     return failx("look up group \"%s\" in " GROUP ": no such group", group_name);
   u->gid = gid;
+  /* The primary group is a supplementary one too (as containerd does since
+   * CVE-2023-25173): a file's group permissions must not depend on it. */
+  for (int i = 0; i < u->ngroups; i++)
+    if (u->groups[i] == gid) return 0;
+  if (u->ngroups == USER_MAX_GROUPS) u->ngroups--;
+  memmove(u->groups + 1, u->groups, (size_t)u->ngroups * sizeof *u->groups);
+  u->groups[0] = gid;
+  u->ngroups++;
   return 0;
 }
