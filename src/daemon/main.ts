@@ -12,6 +12,7 @@ import { acquirePidFile } from './pidfile.js';
 import { buildRouter, VERSION } from './routes.js';
 import { listen } from './server.js';
 import { templateSource } from './templates.js';
+import { findProgram } from '../system/which.js';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -31,7 +32,7 @@ const program = new Command('corrald')
     try {
       const cgroups = await createCgroupManager(paths);
       const templates = templateSource(paths);
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log });
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, unshare: await findProgram('unshare') });
       await containers.init();
       const exec = new ExecSessions(containers, shimPath(), log);
       const server = await listen(buildRouter({ paths, containers, exec, templates, log }), socketPath(paths), log);

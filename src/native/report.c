@@ -46,7 +46,7 @@ int write_runtime(void) {
                    "{\"monitorPid\":%d,\"monitorStartTime\":%llu,\"pid\":%d,\"pidStartTime\":%llu,"
                    "\"startedAt\":\"%s\"}\n",
                    (int)getpid(), self_start, (int)M.pid1, M.pid1_start, at);
-  return atomic_write(path, json, (size_t)n);
+  return atomic_write(path, json, (size_t)n, 0);
 }
 
 int write_exit(pid_t pid, int code, int sig, const char *error) {
@@ -60,11 +60,11 @@ int write_exit(pid_t pid, int code, int sig, const char *error) {
   int n = snprintf(json, sizeof json,
                    "{\"pid\":%d,\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s}\n",
                    (int)pid, code, sigs, at, err);
-  return atomic_write(path, json, (size_t)n);
+  return atomic_write(path, json, (size_t)n, 1);
 }
 
 void write_notify(void) {
-  if (M.o.exit_notify && atomic_write(M.o.exit_notify, "", 0) < 0) monitor_warn();
+  if (M.o.exit_notify && atomic_write(M.o.exit_notify, "", 0, 0) < 0) monitor_warn();
 }
 
 /* The last error on stderr (corrald points it at a file); best effort. */

@@ -57,7 +57,7 @@ int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
-int atomic_write(const char *path, const char *data, size_t len) {
+int atomic_write(const char *path, const char *data, size_t len, int durable) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
     errno = ENAMETOOLONG;
@@ -65,7 +65,7 @@ int atomic_write(const char *path, const char *data, size_t len) {
   }
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail("open %s", tmp);
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+  if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     fail("write %s", tmp);
     close(fd);
     unlink(tmp);

@@ -17,7 +17,10 @@ const char *errmsg(void);
 int write_all(int fd, const void *buf, size_t len);
 
 /* Write PATH through PATH.tmp, fsync and rename, so readers never see half. */
-int atomic_write(const char *path, const char *data, size_t len);
+/* tmp + (fsync when durable) + rename: readers see the old or the new content, never a torn one.
+ * Durability matters for records that outlive the processes they describe (exit.json); a
+ * record of live kernel state (runtime.json) is meaningless after a power loss anyway. */
+int atomic_write(const char *path, const char *data, size_t len, int durable);
 
 /* Field 22 of /proc/PID/stat, read through an open /proc/PID directory. */
 int starttime_at(int procdir, unsigned long long *out);

@@ -55,6 +55,7 @@ export interface TemplateStoreOptions {
 
 export class TemplateStore {
   private readonly sourcesDir: string;
+  private readonly resolved = new Map<string, { rootfs: string; env: string[]; command: string[] }>();
   private readonly inflight = new Map<string, { promise: Promise<Template>; listeners: Set<ProgressFn> }>();
 
   constructor(
@@ -107,8 +108,14 @@ export class TemplateStore {
 
   /** What the runtime needs (runtime `TemplateSource`): built rootfs and defaults. */
   async resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[] }> {
+    // Built templates never change under a running corrald (only it builds them): remember them,
+    // since resolve() is on the start path.
+    const cached = this.resolved.get(name);
+    if (cached) return cached;
     const t = await this.ensureBuilt(name);
-    return { rootfs: t.path, env: t.env, command: t.defaultCommand };
+    const r = { rootfs: t.path, env: t.env, command: t.defaultCommand };
+    this.resolved.set(name, r);
+    return r;
   }
 
   private async buildIfMissing(name: string, progress: ProgressFn): Promise<Template> {

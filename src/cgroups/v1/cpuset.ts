@@ -16,3 +16,11 @@ export async function fillCpuset(dir: string, parentDir: string): Promise<void> 
     await writeCgroupFile(join(dir, file), inherited);
   }
 }
+
+/**
+ * With `cgroup.clone_children` set on Corral's parent, the kernel copies cpus and mems into each
+ * new child at mkdir, so starting a container costs no cpuset reads or writes.
+ */
+export async function cloneCpusetToChildren(parentDir: string): Promise<void> {
+  await writeCgroupFile(join(parentDir, 'cgroup.clone_children'), '1');
+}

@@ -5,7 +5,7 @@ import { signalCgroup } from '../kill.js';
 import type { CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
 import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
 import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
-import { fillCpuset } from './cpuset.js';
+import { cloneCpusetToChildren, fillCpuset } from './cpuset.js';
 import { ensureMemoryHierarchy } from './memory.js';
 
 /** The v1 controllers Corral puts containers into, in the order their paths are listed. */
@@ -58,6 +58,7 @@ export class V1CgroupManager implements CgroupManager {
         await makeCgroupDir(dir);
         if (h.controllers.includes('cpuset')) await fillCpuset(dir, up);
       }
+      if (h.controllers.includes('cpuset')) await cloneCpusetToChildren(dir);
       if (h.controllers.includes('memory')) await ensureMemoryHierarchy(dir, this.log);
     }
   }
@@ -67,8 +68,9 @@ export class V1CgroupManager implements CgroupManager {
     // Start is a hot path: every hierarchy at once; the parent is made only when it is missing.
     const one = async (h: V1Hierarchy): Promise<void> => {
       const dir = join(this.parentDir(h), id);
-      await makeCgroupDir(dir);
-      if (h.controllers.includes('cpuset')) await fillCpuset(dir, this.parentDir(h));
+      const made = await makeCgroupDir(dir);
+      // A fresh child got cpus/mems from cgroup.clone_children; an old one may predate it.
+      if (h.controllers.includes('cpuset') && !made) await fillCpuset(dir, this.parentDir(h));
     };
     try {
       await Promise.all(this.hierarchies.map(one));
