@@ -46,25 +46,36 @@ describe('V1CgroupManager', () => {
     expect(await exists(`${root}/freezer/corral`)).toBe(false);
   });
 
-  it('copies cpuset.cpus and cpuset.mems down to the parent and the container', async () => {
+  it('copies cpuset.cpus and cpuset.mems down to the parent and lets the kernel clone them into containers', async () => {
     const { m, root } = await setup();
+    await m.ensureParent();
     await m.create('c1');
-    for (const d of [`${root}/cpuset/corral`, `${root}/cpuset/corral/c1`]) {
-      expect(await read(`${d}/cpuset.cpus`)).toBe('0-1');
-      expect(await read(`${d}/cpuset.mems`)).toBe('0');
-    }
+    expect(await read(`${root}/cpuset/corral/cpuset.cpus`)).toBe('0-1');
+    expect(await read(`${root}/cpuset/corral/cpuset.mems`)).toBe('0');
+    expect(await read(`${root}/cpuset/corral/cgroup.clone_children`)).toBe('1');
+    // At mkdir the kernel fills the child from the parent; the fake cgroupfs does not, and we do not write it.
+    expect(await exists(`${root}/cpuset/corral/c1/cpuset.cpus`)).toBe(false);
     expect(await exists(`${root}/cpu/corral/cpuset.cpus`)).toBe(false);
+  });
+
+  it('fills an existing container cgroup that predates clone_children', async () => {
+    const { m, root } = await setup();
+    await m.ensureParent();
+    await mkdir(`${root}/cpuset/corral/old`);
+    await m.create('old');
+    expect(await read(`${root}/cpuset/corral/old/cpuset.cpus`)).toBe('0-1');
   });
 
   it('fills every level of a nested parent and keeps values already set', async () => {
     const { m, root } = await setup(undefined, { parent: 'a/b' });
     await mkdir(`${root}/cpuset/a`);
     await writeFile(`${root}/cpuset/a/cpuset.cpus`, '1\n');
+    await m.ensureParent();
     await m.create('c1');
     expect(await read(`${root}/cpuset/a/cpuset.cpus`)).toBe('1');
     expect(await read(`${root}/cpuset/a/cpuset.mems`)).toBe('0');
     expect(await read(`${root}/cpuset/a/b/cpuset.cpus`)).toBe('1');
-    expect(await read(`${root}/cpuset/a/b/c1/cpuset.cpus`)).toBe('1');
+    expect(await read(`${root}/cpuset/a/b/cgroup.clone_children`)).toBe('1');
     expect(m.paths('c1')[0]).toBe(`${root}/cpu/a/b/c1`);
   });
 
