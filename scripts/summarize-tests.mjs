@@ -18,5 +18,5 @@ for (const file of process.argv.slice(2)) {
 }
 if (suitesFailed > 0 && failed === 0) failed = suitesFailed; // a file that failed to load counts
 if (process.argv.length <= 2) failed += 1;
-console.log(`\ncorral tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);

@@ -439,6 +439,8 @@ describe.skipIf(whyNot)('corral-shim', { timeout: 30_000 }, () => {
     it('puts the container in its cgroups before it runs', async () => {
       const c = await runningBox({ cmd: ['sh', '-c', 'cat /proc/self/cgroup; exec sleep 60'] });
       for (const cg of cgroups) expect(readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(c.pid));
+      // The output reaches the log asynchronously: wait for it before stopping.
+      for (let i = 0; i < 40 && !stdoutOf(c.box).includes('\n'); i++) await sleep(50);
       await stop(c);
       // Inside, the cgroup namespace makes its own cgroup the root.
       const lines = stdoutOf(c.box).split('\n').filter((l) => /:(pids|memory|cpu)(,|:)|^0::/.test(l));
