@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "init.h"
+#include "net.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -95,6 +96,7 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
   close(rootfd);
   if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
     step(fail("sethostname %s", o->hostname));
+  step(loopback_up());
   /* 8-13. */
   process_run(&o->p);
 }

@@ -28,6 +28,11 @@ describe('isolation, seen from inside a container', () => {
     expect(rest[0]).toBe('lo');
   });
 
+  it('has loopback up: a server inside answers on 127.0.0.1', async () => {
+    const out = await sh('httpd -p 127.0.0.1:8080 -h /etc; wget -qO- http://127.0.0.1:8080/hostname; ip link show lo | grep -o "state [A-Z]*\\|UP" | head -1', ['--hostname', 'lo-test']);
+    expect(out.split('\n')[0]).toBe('lo-test');
+  });
+
   it('is in its own cgroup namespace and cgroup', async () => {
     const name = uniqueName('cg');
     const r = await corral(['run', '-d', '--name', name, 'busybox', 'sleep', '30']);
