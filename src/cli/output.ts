@@ -1,52 +1,14 @@
 import type { ContainerSummary, TemplateInfo } from '../api/types.js';
 import { shortId } from '../util/names.js';
+import { describeStatus, timeAgo } from '../util/duration.js';
 
 /** Output as Docker prints it: aligned tables, "5 seconds ago", quoted and truncated commands. */
 
-/** Docker's (go-units) HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
-}
+export { humanDuration, timeAgo } from '../util/duration.js';
 
-/** "5 seconds ago"; empty for a missing or unparsable time. */
-export function timeAgo(iso: string | null | undefined, now: number = Date.now()): string {
-  const t = iso ? Date.parse(iso) : NaN;
-  if (Number.isNaN(t)) return '';
-  return `${humanDuration(Math.max(0, now - t))} ago`;
-}
-
-/**
- * "Up 5 seconds", "Exited (0) 3 minutes ago", "Created" (Docker's wording). corrald sends its own
- * `statusText`, which the table prefers; this is for summaries without one.
- */
-export function statusText(c: Pick<ContainerSummary, 'status' | 'exitCode' | 'startedAt' | 'finishedAt' | 'statusText'>, now: number = Date.now()): string {
-  switch (c.status) {
-    case 'created':
-      return 'Created';
-    case 'running': {
-      const t = c.startedAt ? Date.parse(c.startedAt) : NaN;
-      return Number.isNaN(t) ? 'Up' : `Up ${humanDuration(Math.max(0, now - t))}`;
-    }
-    case 'exited': {
-      const ago = timeAgo(c.finishedAt, now);
-      return `Exited (${c.exitCode ?? 0})${ago ? ` ${ago}` : ''}`;
-    }
-    default:
-      return c.statusText ?? String(c.status);
-  }
+/** The summary's status in Docker's wording, computed from its times (corrald's text is the same). */
+export function statusText(c: Pick<ContainerSummary, 'status' | 'exitCode' | 'startedAt' | 'finishedAt'>, now: number = Date.now()): string {
+  return describeStatus(c, now);
 }
 
 /** Docker's Ellipsis: at most `max` characters, the last one `…` when cut. */

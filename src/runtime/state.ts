@@ -1,5 +1,6 @@
 import type { ContainerState } from '../api/types.js';
 import { isSameProcess } from '../system/procfs.js';
+import { describeStatus } from '../util/duration.js';
 import type { ExitRecord, RuntimeRecord } from './store.js';
 
 /**
@@ -38,26 +39,5 @@ export async function deriveState(runtime: RuntimeRecord | undefined, exit: Exit
 
 /** Docker-style human status. */
 export function statusText(s: ContainerState, now = Date.now()): string {
-  switch (s.status) {
-    case 'created':
-      return 'Created';
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))}`;
-    case 'exited': {
-      const ago = s.finishedAt ? ` ${humanDuration(now - Date.parse(s.finishedAt))} ago` : '';
-      return `Exited (${s.exitCode ?? -1})${ago}`;
-    }
-  }
-}
-
-export function humanDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 1) return 'Less than a second';
-  if (s < 60) return s === 1 ? '1 second' : `${s} seconds`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
-  const d = Math.floor(h / 24);
-  return d < 14 ? `${d} days` : `${Math.floor(d / 7)} weeks`;
+  return describeStatus(s, now);
 }

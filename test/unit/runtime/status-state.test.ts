@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertCan, can } from '../../../src/runtime/status.js';
-import { deriveState, humanDuration, statusText } from '../../../src/runtime/state.js';
+import { deriveState, statusText } from '../../../src/runtime/state.js';
+import { humanDuration } from '../../../src/util/duration.js';
 
 describe('transition table', () => {
   it('allows only what each status allows', () => {
