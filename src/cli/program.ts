@@ -15,6 +15,7 @@ import { registerStart, start, type StartRequest } from './commands/start.js';
 import { registerStop, stop, type StopRequest } from './commands/stop.js';
 import { registerTemplate, templateLs, type TemplateLsRequest } from './commands/template.js';
 import { clientVersion, registerVersion, version, type VersionRequest } from './commands/version.js';
+import { doctor, registerDoctor, type DoctorRequest } from './commands/doctor.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
 export interface Requests {
@@ -31,6 +32,7 @@ export interface Requests {
   logs: LogsRequest;
   'template ls': TemplateLsRequest;
   version: VersionRequest;
+  doctor: DoctorRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -49,6 +51,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   logs,
   'template ls': templateLs,
   version,
+  doctor,
 };
 
 /**
@@ -88,6 +91,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerLogs(program, to('logs'));
   registerTemplate(program, to('template ls'));
   registerVersion(program, to('version'));
+  registerDoctor(program, to('doctor'));
   return program;
 }
 

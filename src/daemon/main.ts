@@ -13,6 +13,7 @@ import { buildRouter, VERSION } from './routes.js';
 import { listen } from './server.js';
 import { templateSource } from './templates.js';
 import { findProgram } from '../system/which.js';
+import { dataRootCheck } from '../system/doctor.js';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -27,6 +28,8 @@ const program = new Command('corrald')
     const paths = resolvePaths(opts);
     await mkdir(paths.runRoot, { recursive: true, mode: 0o700 });
     await mkdir(paths.dataRoot, { recursive: true, mode: 0o700 });
+    const dataRoot = await dataRootCheck(paths.dataRoot);
+    if (dataRoot.status === 'fail') throw new CorralError('unavailable', `${dataRoot.detail}; ${dataRoot.fix}`);
     const log = new JsonLogger(daemonLogPath(paths), opts.logLevel, opts.logStderr);
     const release = await acquirePidFile(pidFilePath(paths));
     try {

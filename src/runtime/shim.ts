@@ -5,9 +5,14 @@ import { createInterface } from 'node:readline';
 import { CorralError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 
+/** Where the shim should be, whether or not it has been built. */
+export function shimPathUnchecked(): string {
+  return process.env.CORRAL_SHIM ?? join(packageRoot(), 'build', 'corral-shim');
+}
+
 /** Where the shim lives: built by scripts/build-native, or CORRAL_SHIM for development. */
 export function shimPath(): string {
-  const p = process.env.CORRAL_SHIM ?? join(packageRoot(), 'build', 'corral-shim');
+  const p = shimPathUnchecked();
   try {
     accessSync(p, constants.X_OK);
   } catch {
