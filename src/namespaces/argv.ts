@@ -50,8 +50,9 @@ export interface EtcBind {
 }
 
 /** Process settings shared by `init` and `exec`: who runs, with what, where. */
-export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean }): string[] {
+export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean; oomScoreAdj?: number | undefined }): string[] {
   const args = ['--user', p.user, '--cwd', p.cwd];
+  if (p.oomScoreAdj !== undefined) args.push('--oom-score-adj', String(p.oomScoreAdj));
   for (const c of p.capabilities) args.push('--cap', `CAP_${c}`);
   for (const e of p.env) args.push('--env', e);
   if (p.tty) args.push('--tty');

@@ -29,7 +29,8 @@ int process_option(struct process *p, int argc, char **argv, int *i, int allow_i
   const char *o = argv[*i];
   if (strcmp(o, "--tty") == 0) return p->tty = 1;
   if (allow_init && strcmp(o, "--init") == 0) return p->init = 1;
-  if (strcmp(o, "--user") && strcmp(o, "--cap") && strcmp(o, "--cwd") && strcmp(o, "--env"))
+  if (strcmp(o, "--user") && strcmp(o, "--cap") && strcmp(o, "--cwd") && strcmp(o, "--env") &&
+      strcmp(o, "--oom-score-adj"))
     return 0;
   if (*i + 1 >= argc) return failx("option %s needs a value", o);
   const char *v = argv[++*i];
@@ -37,6 +38,11 @@ int process_option(struct process *p, int argc, char **argv, int *i, int allow_i
     p->user = v;
   } else if (strcmp(o, "--cap") == 0) {
     if (cap_parse(v, &p->caps) < 0) return -1;
+  } else if (strcmp(o, "--oom-score-adj") == 0) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == 0 || *end || n < -1000 || n > 1000) return failx("--oom-score-adj %s: expected -1000..1000", v);
+    p->oom_score_adj = v;
   } else if (strcmp(o, "--cwd") == 0) {
     if (v[0] != '/') return failx("--cwd %s: not absolute", v);
     p->cwd = v;
@@ -93,6 +99,8 @@ void process_run(struct process *p) {
   }
   p->env[p->nenv] = NULL;
   step(mkdir_p(cwd));
+  /* Before privileges drop: lowering it needs CAP_SYS_RESOURCE. */
+  if (p->oom_score_adj) step(write_file("/proc/self/oom_score_adj", p->oom_score_adj));
 
   /* 10. The bounding set goes first: dropping needs CAP_SETPCAP, which a
    * non-root uid loses at setuid. */

@@ -14,6 +14,7 @@ struct process {
   char **env;       /* NULL-terminated, exactly the --env values */
   size_t nenv;
   char **argv;
+  const char *oom_score_adj; /* NULL: inherit */
   int tty;
   int init; /* only the init stage accepts --init */
   /* Our own argv strings (contiguous), which --init blanks: see reaper.c. */

@@ -57,6 +57,14 @@ int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
+int write_file(const char *path, const char *value) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail("open %s", path);
+  int rc = write_all(fd, value, strlen(value));
+  close(fd);
+  return rc < 0 ? fail("write %s to %s", value, path) : 0;
+}
+
 int atomic_write(const char *path, const char *data, size_t len, int durable) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {

@@ -17,6 +17,8 @@ const char *errmsg(void);
 int write_all(int fd, const void *buf, size_t len);
 
 /* Write PATH through PATH.tmp, fsync and rename, so readers never see half. */
+/* Write a short value to an existing file (procfs, cgroupfs); the error names path and value. */
+int write_file(const char *path, const char *value);
 /* tmp + (fsync when durable) + rename: readers see the old or the new content, never a torn one.
  * Durability matters for records that outlive the processes they describe (exit.json); a
  * record of live kernel state (runtime.json) is meaningless after a power loss anyway. */
