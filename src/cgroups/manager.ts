@@ -1,11 +1,21 @@
+import type { AppliedSetting, CgroupStats, Limits } from './limits.js';
+
 /**
  * One interface over cgroup v2 (the design centre) and v1 (hybrid or legacy hosts). The cgroup
  * root is a parameter so unit tests run against a fake cgroupfs in a temp dir.
  *
- * Limits are applied later by one small file per controller (`v1/cpu.ts`, `v2/memory.ts`, ...)
- * working on the directories `paths(id)` returns.
+ * Limits are applied by one small file per controller (`v1/cpu.ts`, `v2/memory.ts`, ...) working
+ * on the directories `paths(id)` returns.
  */
 export type CgroupDriverName = 'v1' | 'v2';
+
+export interface ApplyOptions {
+  /**
+   * Report limits whose controller this host lacks as skipped instead of failing
+   * (`--ignore-missing-limits`); the container then runs without them.
+   */
+  ignoreMissing?: boolean;
+}
 
 export interface CgroupManager {
   readonly driver: CgroupDriverName;
@@ -32,6 +42,18 @@ export interface CgroupManager {
   controllers(): CgroupControllers;
   /** Remove Corral's own subtree directory if it holds no container cgroups (tests, uninstall). */
   removeParent(): Promise<void>;
+  /**
+   * Write `limits` into the container's existing cgroup: at start, before the program runs, and
+   * for live updates. Every controller is checked first, so a missing one (ControllerMissingError,
+   * naming the limit and the controller) fails before anything is written, unless
+   * `ignoreMissing`. Returns each file written and its value, and what was skipped and why (a
+   * missing controller with `ignoreMissing`; optional files such as v1 memsw, always).
+   */
+  apply(id: string, limits: Limits, opts?: ApplyOptions): Promise<AppliedSetting[]>;
+  /** Usage and limits read from the kernel; a section is absent when its controller is. */
+  stats(id: string): Promise<CgroupStats>;
+  /** Processes the kernel OOM-killed in the container's cgroup so far (0 without a memory controller). */
+  oomKills(id: string): Promise<number>;
 }
 
 export interface CgroupControllers {

@@ -1,6 +1,35 @@
 import { join } from 'node:path';
 import { CgroupError } from '../../errors.js';
+import { type WantedSetting, writeSetting } from '../controller.js';
+import type { AppliedSetting, Limits } from '../limits.js';
+import type { CpusetStats } from '../v2/cpuset.js';
+import { wants as v2Wants } from '../v2/cpuset.js';
 import { readCgroupFile, writeCgroupFile } from '../write.js';
+
+/**
+ * v1 cpuset: cpuset.cpus and cpuset.mems, each a subset of the parent's (the kernel refuses
+ * others). Stats are the effective lists.
+ */
+export const CONTROLLER = 'cpuset';
+export type { CpusetStats };
+
+/** Same files and values as on v2. */
+export function wants(limits: Limits): WantedSetting[] {
+  return v2Wants(limits);
+}
+
+export async function apply(dir: string, limits: Limits): Promise<AppliedSetting[]> {
+  const done: AppliedSetting[] = [];
+  for (const w of wants(limits)) done.push(await writeSetting(dir, w, w.limit === 'cpuset-cpus' ? limits.cpuset!.cpus! : limits.cpuset!.mems!));
+  return done;
+}
+
+export async function stats(dir: string): Promise<CpusetStats> {
+  return {
+    cpus: (await readCgroupFile(join(dir, 'cpuset.effective_cpus'))) ?? '',
+    mems: (await readCgroupFile(join(dir, 'cpuset.effective_mems'))) ?? '',
+  };
+}
 
 /**
  * v1 cpuset: a new cgroup starts with empty cpuset.cpus and cpuset.mems, and no task can join it

@@ -1,12 +1,24 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CgroupError } from '../../errors.js';
 import type { V1Hierarchy } from '../detect.js';
+import { applyPlaced, collectStats, type Placed } from '../apply.js';
+import type { ControllerModule } from '../controller.js';
 import { signalCgroup } from '../kill.js';
-import type { CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
+import type { AppliedSetting, CgroupStats, Limits } from '../limits.js';
+import type { ApplyOptions, CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
 import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
+import { hasFile } from '../stat.js';
 import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
+import * as blkio from './blkio.js';
+import * as cpu from './cpu.js';
+import * as cpuset from './cpuset.js';
 import { cloneCpusetToChildren, fillCpuset } from './cpuset.js';
+import * as memory from './memory.js';
 import { ensureMemoryHierarchy } from './memory.js';
+import * as pids from './pids.js';
+
+/** The controller files, in the order apply() runs them. */
+const MODULES: readonly ControllerModule<unknown>[] = [cpuset, cpu, memory, pids, blkio];
 
 /** The v1 controllers Corral puts containers into, in the order their paths are listed. */
 export const V1_USED_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'] as const;
@@ -124,6 +136,48 @@ export class V1CgroupManager implements CgroupManager {
       throw new CgroupError('remove', this.parentDir(first), `still holds container cgroups: ${left.join(' ')}`);
     }
     for (const h of this.hierarchies) await removeEmptyCgroupDir(this.parentDir(h), this.opts.rmdir);
+  }
+
+  async apply(id: string, limits: Limits, opts: ApplyOptions = {}): Promise<AppliedSetting[]> {
+    checkCgroupName(id);
+    const placed: Placed[] = MODULES.map((mod) => {
+      const dir = this.dirOf(mod.CONTROLLER, id);
+      if (dir) return { mod, dir };
+      return { mod, dir: undefined, where: join(this.cgroupRoot(), mod.CONTROLLER), missing: 'no cgroup v1 hierarchy carries it on this host (not mounted)' };
+    });
+    return applyPlaced(placed, limits, opts, this.log);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    const first = this.paths(id)[0]!;
+    if (!(await hasFile(first))) throw new CgroupError('read stats of', first, 'no such cgroup (create the container first)');
+    const cpuacct = this.dirOf(cpu.STATS_CONTROLLER, id);
+    const mem = this.dirOf('memory', id);
+    const pid = this.dirOf('pids', id);
+    const blk = this.dirOf('blkio', id);
+    return collectStats({
+      ...(cpuacct ? { cpu: () => cpu.stats(cpuacct) } : {}),
+      ...(mem ? { memory: () => memory.stats(mem) } : {}),
+      ...(pid ? { pids: () => pids.stats(pid) } : {}),
+      ...(blk ? { io: () => blkio.stats(blk) } : {}),
+    });
+  }
+
+  async oomKills(id: string): Promise<number> {
+    checkCgroupName(id);
+    const dir = this.dirOf('memory', id);
+    return dir ? memory.oomKills(dir) : 0;
+  }
+
+  /** Where the hierarchies are mounted (`/sys/fs/cgroup`). */
+  private cgroupRoot(): string {
+    return dirname(this.hierarchies[0]!.mountpoint);
+  }
+
+  /** The container's directory in the hierarchy carrying `controller`, if one is mounted. */
+  private dirOf(controller: string, id: string): string | undefined {
+    const h = this.hierarchies.find((x) => x.controllers.includes(controller));
+    return h ? join(this.parentDir(h), id) : undefined;
   }
 
   private parentDir(h: V1Hierarchy): string {

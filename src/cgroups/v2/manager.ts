@@ -1,12 +1,23 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgroupError } from '../../errors.js';
+import { applyPlaced, collectStats } from '../apply.js';
+import type { ControllerModule } from '../controller.js';
 import { signalCgroup } from '../kill.js';
-import type { CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
+import type { AppliedSetting, CgroupStats, Limits } from '../limits.js';
+import type { ApplyOptions, CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
 import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
 import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
 import { readCgroupFile, writeCgroupFile } from '../write.js';
+import * as cpu from './cpu.js';
+import * as cpuset from './cpuset.js';
+import * as io from './io.js';
+import * as memory from './memory.js';
+import * as pids from './pids.js';
 import { enableControllers } from './subtree.js';
+
+/** The controller files, in the order apply() runs them. */
+const MODULES: readonly ControllerModule<unknown>[] = [cpuset, cpu, memory, pids, io];
 
 /** The v2 controllers Corral sets limits with; any others the root offers are enabled too. */
 export const V2_USED_CONTROLLERS = ['cpu', 'memory', 'pids', 'cpuset', 'io'] as const;
@@ -95,6 +106,41 @@ export class V2CgroupManager implements CgroupManager {
     const left = await this.list();
     if (left.length > 0) throw new CgroupError('remove', this.parentDir(), `still holds container cgroups: ${left.join(' ')}`);
     await removeEmptyCgroupDir(this.parentDir(), this.opts.rmdir);
+  }
+
+  async apply(id: string, limits: Limits, opts: ApplyOptions = {}): Promise<AppliedSetting[]> {
+    const dir = this.paths(id)[0]!;
+    const have = await this.containerControllers(dir);
+    const list = [...have].join(' ') || 'none';
+    const placed = MODULES.map((mod) => ({
+      mod,
+      dir,
+      ...(have.has(mod.CONTROLLER) ? {} : { missing: `not enabled for this cgroup (its cgroup.controllers: ${list})` }),
+    }));
+    return applyPlaced(placed, limits, opts, this.log);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    const dir = this.paths(id)[0]!;
+    const have = await this.containerControllers(dir);
+    return collectStats({
+      // cpu.stat's usage is core cgroup accounting, there with or without the cpu controller.
+      cpu: () => cpu.stats(dir),
+      ...(have.has('memory') ? { memory: () => memory.stats(dir) } : {}),
+      ...(have.has('pids') ? { pids: () => pids.stats(dir) } : {}),
+      ...(have.has('io') ? { io: () => io.stats(dir) } : {}),
+    });
+  }
+
+  async oomKills(id: string): Promise<number> {
+    const dir = this.paths(id)[0]!;
+    return (await this.containerControllers(dir)).has('memory') ? memory.oomKills(dir) : 0;
+  }
+
+  private async containerControllers(dir: string): Promise<Set<string>> {
+    const list = await readCgroupFile(join(dir, 'cgroup.controllers'));
+    if (list === undefined) throw new CgroupError('read', join(dir, 'cgroup.controllers'), 'no such cgroup (create the container first)');
+    return new Set(list.split(/\s+/).filter(Boolean));
   }
 
   private parentDir(): string {

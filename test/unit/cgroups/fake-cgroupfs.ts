@@ -49,3 +49,57 @@ async function cgroupfsRmdir(path: string): Promise<void> {
   for (const e of entries) await unlink(join(path, e.name));
   await rmdir(path);
 }
+
+/** v1 "unlimited", as the kernel reports it. */
+export const V1_UNLIMITED = '9223372036854771712';
+
+/** Control files a kernel creates in a new v1 container cgroup, per controller, with their defaults. */
+export const V1_CONTROL_FILES: Record<string, Record<string, string>> = {
+  cpu: { 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '-1', 'cpu.shares': '1024' },
+  cpuacct: { 'cpuacct.usage': '0' },
+  memory: {
+    'memory.limit_in_bytes': V1_UNLIMITED,
+    'memory.memsw.limit_in_bytes': V1_UNLIMITED,
+    'memory.soft_limit_in_bytes': V1_UNLIMITED,
+    'memory.usage_in_bytes': '0',
+    'memory.failcnt': '0',
+    'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0',
+  },
+  pids: { 'pids.max': 'max', 'pids.current': '0' },
+  cpuset: { 'cpuset.cpus': '', 'cpuset.mems': '', 'cpuset.effective_cpus': '0-1', 'cpuset.effective_mems': '0' },
+  blkio: {
+    'blkio.throttle.read_bps_device': '',
+    'blkio.throttle.write_bps_device': '',
+    'blkio.throttle.read_iops_device': '',
+    'blkio.throttle.write_iops_device': '',
+    'blkio.throttle.io_service_bytes': 'Total 0',
+  },
+};
+
+/** The same for a v2 container cgroup (cgroup.controllers as handed down by Corral's parent). */
+export const V2_CONTROL_FILES: Record<string, string> = {
+  'cgroup.controllers': 'cpuset cpu io memory pids',
+  'cgroup.procs': '',
+  'cpu.max': 'max 100000',
+  'cpu.weight': '100',
+  'cpu.stat': 'usage_usec 0\nuser_usec 0\nsystem_usec 0',
+  'memory.max': 'max',
+  'memory.low': '0',
+  'memory.swap.max': 'max',
+  'memory.current': '0',
+  'memory.events': 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0',
+  'pids.max': 'max',
+  'pids.current': '0',
+  'cpuset.cpus': '',
+  'cpuset.mems': '',
+  'cpuset.cpus.effective': '0-1',
+  'cpuset.mems.effective': '0',
+  'io.max': '',
+  'io.weight': 'default 100',
+  'io.stat': '',
+};
+
+/** Write control files into a fake cgroup directory (which must exist). */
+export async function addControlFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content === '' ? '' : content + '\n');
+}
