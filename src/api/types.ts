@@ -1,3 +1,5 @@
+import type { AppliedSetting, CgroupStats, Limits } from '../cgroups/limits.js';
+
 /**
  * Request and response bodies of corrald's HTTP/JSON API. The CLI and the daemon both use these;
  * docs/api.md describes them for users.
@@ -9,6 +11,28 @@ export interface VolumeSpec {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+}
+
+/**
+ * Resource limits as the user wrote them (Docker's flag names and units; numbers allowed where a
+ * flag takes a number). Validated by src/runtime/limits.ts before anything is created.
+ */
+export interface LimitRequest {
+  cpus?: string | number;
+  cpuShares?: string | number;
+  cpuWeight?: string | number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memory?: string | number;
+  memoryReservation?: string | number;
+  memorySwap?: string | number;
+  oomScoreAdj?: string | number;
+  pidsLimit?: string | number;
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
+  blkioWeight?: string | number;
 }
 
 /** POST /v1/containers: everything `corral create`/`run` can set. Validated by src/runtime/spec.ts. */
@@ -32,6 +56,9 @@ export interface CreateRequest {
   /** Remove the container when it exits (`--rm`). */
   autoRemove?: boolean;
   labels?: Record<string, string>;
+  limits?: LimitRequest;
+  /** Run even where a requested limit's controller is missing on this host (it is then not enforced). */
+  ignoreMissingLimits?: boolean;
 }
 
 /** The validated, defaulted container configuration, stored as config.json. */
@@ -52,7 +79,33 @@ export interface ContainerConfig {
   interactive: boolean;
   autoRemove: boolean;
   labels: Record<string, string>;
+  /** The limits as the user asked for them (flags), and as validated and normalized. */
+  limitRequest: LimitRequest;
+  limits: Limits;
+  ignoreMissingLimits: boolean;
+  oomScoreAdj: number | null;
   createdAt: string;
+}
+
+/** What `corral update` changes; only the limits named are touched. */
+export type UpdateRequest = Omit<LimitRequest, 'oomScoreAdj'>;
+
+export interface UpdateResponse {
+  id: string;
+  /** What was written to which kernel file (empty when the container is not running). */
+  applied: AppliedSetting[];
+}
+
+/** GET /v1/containers/{ref}/stats: raw counters read from the kernel at `time`. */
+export interface StatsSample {
+  id: string;
+  name: string;
+  time: string;
+  cgroup: CgroupStats;
+  /** Bytes received and sent on the container's interfaces other than lo. */
+  network: { rxBytes: number; txBytes: number };
+  /** Online CPUs of the host, for CPU %. */
+  onlineCpus: number;
 }
 
 export const STATUSES = ['created', 'running', 'exited'] as const;
@@ -70,6 +123,11 @@ export interface ContainerState {
   error: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The kernel's OOM killer killed a process of this container (read from the cgroup). */
+  oomKilled: boolean;
+  oomKills: number;
+  /** Which limit was hit, when oomKilled. */
+  oomMessage: string | null;
 }
 
 export interface MountInfo {
@@ -87,6 +145,8 @@ export interface ContainerInspect {
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
   cgroup: { driver: 'v1' | 'v2'; paths: string[] };
+  /** Each limit: what the user asked for and what was written to which kernel file. */
+  limits: AppliedSetting[];
   logPath: string;
 }
 

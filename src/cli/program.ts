@@ -16,6 +16,8 @@ import { registerStop, stop, type StopRequest } from './commands/stop.js';
 import { registerTemplate, templateLs, type TemplateLsRequest } from './commands/template.js';
 import { clientVersion, registerVersion, version, type VersionRequest } from './commands/version.js';
 import { doctor, registerDoctor, type DoctorRequest } from './commands/doctor.js';
+import { registerUpdate, update, type UpdateCommandRequest } from './commands/update.js';
+import { registerStats, stats, type StatsRequest } from './commands/stats.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
 export interface Requests {
@@ -33,6 +35,8 @@ export interface Requests {
   'template ls': TemplateLsRequest;
   version: VersionRequest;
   doctor: DoctorRequest;
+  update: UpdateCommandRequest;
+  stats: StatsRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -52,6 +56,8 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'template ls': templateLs,
   version,
   doctor,
+  update,
+  stats,
 };
 
 /**
@@ -92,6 +98,8 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerTemplate(program, to('template ls'));
   registerVersion(program, to('version'));
   registerDoctor(program, to('doctor'));
+  registerUpdate(program, to('update'));
+  registerStats(program, to('stats'));
   return program;
 }
 

@@ -4,6 +4,9 @@ import type {
   ContainerSummary,
   CreateRequest,
   ExecRequest,
+  StatsSample,
+  UpdateRequest,
+  UpdateResponse,
   TemplateInfo,
   VersionInfo,
 } from '../api/types.js';
@@ -91,6 +94,14 @@ export class CorralClient {
   /** `signal` is a name (`SIGTERM`, `TERM`) or a number; corrald's default is SIGKILL. */
   async kill(ref: string, opts: { signal?: string | number } = {}): Promise<void> {
     await this.http.json('POST', `${container(ref)}/kill${query({ signal: opts.signal })}`);
+  }
+
+  update(ref: string, limits: UpdateRequest): Promise<UpdateResponse> {
+    return this.http.json('POST', `${container(ref)}/update`, { body: limits });
+  }
+
+  stats(ref: string): Promise<StatsSample> {
+    return this.http.json('GET', `${container(ref)}/stats`);
   }
 
   wait(ref: string): Promise<WaitResponse> {

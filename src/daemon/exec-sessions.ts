@@ -67,6 +67,7 @@ export class ExecSessions {
       env: s.request.env,
       tty: s.request.tty,
       stdin: s.request.interactive,
+      oomScoreAdj: config.oomScoreAdj ?? undefined,
       command: s.request.command,
     });
     const child = spawn(this.shim, argv, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -69,7 +69,7 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
-  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty }));
+  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined }));
   return args;
 }
 
@@ -89,6 +89,7 @@ export interface ExecOptions {
   env: readonly string[];
   tty: boolean;
   stdin: boolean;
+  oomScoreAdj?: number | undefined;
   command: readonly string[];
 }
 
@@ -108,7 +109,7 @@ export function execArgv(o: ExecOptions): string[] {
     String(o.pid),
     '--pid-start',
     String(o.pidStartTime),
-    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty }),
+    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty, oomScoreAdj: o.oomScoreAdj }),
     '--',
     ...o.command,
   ];

@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { AppliedSetting } from '../cgroups/limits.js';
+import { limitsFromFlags, readHostResources, type HostResources } from './limits.js';
+import { mergeApplied, mergeLimits } from './limits-merge.js';
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, MountInfo } from '../api/types.js';
+import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, MountInfo, StatsSample } from '../api/types.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { attachSocketPath, exitsDir, type CorralPaths } from '../config.js';
-import { CorralError, InvalidStateError, NotFoundError } from '../errors.js';
+import { CorralError, InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { startArgv } from '../namespaces/argv.js';
 import { isSameProcess } from '../system/procfs.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -14,7 +19,7 @@ import { etcBinds, writeEtcFiles } from './etc-files.js';
 import { ContainerIndex } from './index.js';
 import { MASKED_PATHS, READONLY_PATHS } from './policy.js';
 import { spawnMonitor } from './shim.js';
-import { configFromRequest } from './spec.js';
+import { configFromRequest, validateLimitRequest } from './spec.js';
 import { deriveState, statusText } from './state.js';
 import { assertCan } from './status.js';
 import { ContainerStore } from './store.js';
@@ -57,6 +62,7 @@ export class Containers {
   private readonly locks = new KeyedMutex();
   private readonly events = new EventEmitter();
   private watcher: { close(): void } | undefined;
+  private host: HostResources | undefined;
   private parentReady: Promise<void> | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
@@ -114,6 +120,12 @@ export class Containers {
     if (config) {
       const state = await this.state(id);
       if (state.status === 'running') return; // from an earlier run; the current one is alive
+      const kills = await this.deps.cgroups.oomKills(id).catch(() => 0);
+      if (kills > 0) {
+        const message = oomMessage(config, this.deps.cgroups.driver);
+        await this.store.writeOom(id, { kills, message });
+        this.deps.log.warn('container OOM-killed', { id, name: config.name, oomKills: kills, message });
+      }
       await this.deps.cgroups.remove(id);
       if (config.autoRemove) await this.destroy(config);
       this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
@@ -157,7 +169,16 @@ export class Containers {
   }
 
   async state(id: string): Promise<ContainerState> {
-    return deriveState(await this.store.readRuntime(id), await this.store.readExit(id));
+    const runtime = await this.store.readRuntime(id);
+    const exit = await this.store.readExit(id);
+    // After an exit the count was saved before the cgroup went; while running it is live.
+    let oom = await this.store.readOom(id);
+    if (!oom && runtime && !exit) {
+      const kills = await this.deps.cgroups.oomKills(id).catch(() => 0);
+      const c = this.index.get(id);
+      oom = { kills, message: kills > 0 && c ? oomMessage(c, this.deps.cgroups.driver) : null };
+    }
+    return deriveState(runtime, exit, '/proc', oom ?? undefined);
   }
 
   async list(all: boolean): Promise<ContainerSummary[]> {
@@ -194,6 +215,7 @@ export class Containers {
       rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
       mounts: mountsOf(c, lower, layout),
       cgroup: { driver: this.deps.cgroups.driver, paths: this.deps.cgroups.paths(c.id) },
+      limits: await this.store.readApplied(c.id),
       logPath: this.store.file(c.id, 'container.log'),
     };
   }
@@ -206,6 +228,9 @@ export class Containers {
     configFromRequest(request);
     const template = await this.deps.templates.resolve(String(templateName));
     const config = configFromRequest(request, template.env, template.command);
+    const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
+    this.host ??= await readHostResources();
+    config.limits = await limitsFromFlags(flags, this.host);
     this.index.reserve(config.name, config.id);
     try {
       await this.store.prepare(config);
@@ -248,6 +273,10 @@ export class Containers {
     });
     await this.parentReady;
     await this.deps.cgroups.create(c.id);
+    const applied = await this.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }).catch(async (err: unknown) => {
+      await this.deps.cgroups.remove(c.id).catch(() => {});
+      throw err;
+    });
     t.mark('cgroup');
     const etc = etcBinds(this.store, c);
     const socket = attachSocketPath(this.deps.paths, c.id);
@@ -297,7 +326,11 @@ export class Containers {
       monitor.release();
     }
     // The monitor wrote runtime.json before reporting; the report is the same fact, so no re-read.
-    const state: ContainerState = { status: 'running', pid: started!.pid, monitorPid: monitor.child.pid ?? null, exitCode: null, signal: null, error: null, startedAt: new Date().toISOString(), finishedAt: null };
+    const state: ContainerState = {
+      status: 'running', pid: started!.pid, monitorPid: monitor.child.pid ?? null, exitCode: null, signal: null, error: null,
+      startedAt: new Date().toISOString(), finishedAt: null, oomKilled: false, oomKills: 0, oomMessage: null,
+    };
+    await this.store.writeApplied(c.id, applied);
     t.mark('state');
     this.deps.log.info('container started', { id: c.id, name: c.name, phasesMs: t.phases });
     return state;
@@ -408,6 +441,36 @@ export class Containers {
     await this.waitExit(id, timeoutMs);
   }
 
+  /** Change limits in place: a running container keeps its pid; the new values are enforced at once. */
+  async update(ref: string, body: unknown): Promise<{ id: string; applied: AppliedSetting[] }> {
+    const c = this.resolve(ref);
+    const request = validateLimitRequest(body ?? {}, false);
+    if (Object.keys(request).length === 0) throw new ValidationError('update: name at least one limit to change (e.g. --memory 512m)');
+    this.host ??= await readHostResources();
+    const delta = await limitsFromFlags(request, this.host, { defaults: false });
+    return this.locks.run(c.id, async () => {
+      const merged: ContainerConfig = { ...c, limits: mergeLimits(c.limits, delta), limitRequest: { ...c.limitRequest, ...request } };
+      let applied: AppliedSetting[] = [];
+      if ((await this.state(c.id)).status === 'running') {
+        applied = await this.deps.cgroups.apply(c.id, delta, { ignoreMissing: c.ignoreMissingLimits });
+        await this.store.writeApplied(c.id, mergeApplied(await this.store.readApplied(c.id), applied));
+      }
+      await this.store.writeConfig(merged);
+      this.index.add(merged);
+      this.deps.log.info('container updated', { id: c.id, name: c.name, request });
+      return { id: c.id, applied };
+    });
+  }
+
+  /** Raw counters for `stats`: the cgroup's, and the network namespace's interfaces other than lo. */
+  async stats(ref: string): Promise<StatsSample> {
+    const c = this.resolve(ref);
+    const s = await this.state(c.id);
+    if (s.status !== 'running' || s.pid === null) throw new InvalidStateError(`cannot read stats of container ${c.name}: it is not running`);
+    const [cgroup, network] = await Promise.all([this.deps.cgroups.stats(c.id), netDev(s.pid)]);
+    return { id: c.id, name: c.name, time: new Date().toISOString(), cgroup, network, onlineCpus: availableParallelism() };
+  }
+
   procsFiles(id: string): string[] {
     return this.deps.cgroups.procsFiles(id);
   }
@@ -438,4 +501,28 @@ class PhaseTimer {
     this.phases[name] = Math.round((now - this.last) * 100) / 100;
     this.last = now;
   }
+}
+
+/** Which limit the OOM killer enforced, in the user's words and the kernel's. */
+export function oomMessage(c: ContainerConfig, driver: 'v1' | 'v2'): string {
+  const file = driver === 'v2' ? 'memory.max' : 'memory.limit_in_bytes';
+  const max = c.limits.memory?.max;
+  if (max === undefined || max === 'max') return 'killed by the kernel OOM killer (no memory limit set: the host ran out of memory)';
+  const asked = c.limits.requested?.memory ?? String(max);
+  return `memory limit reached: --memory ${asked} (${file} = ${max} bytes)`;
+}
+
+/** rx/tx bytes of a process's network namespace, lo excluded (/proc/PID/net/dev). */
+async function netDev(pid: number): Promise<{ rxBytes: number; txBytes: number }> {
+  let rxBytes = 0;
+  let txBytes = 0;
+  const text = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
+  for (const line of text.split('\n').slice(2)) {
+    const [name, rest] = line.split(':');
+    if (!rest || name!.trim() === 'lo') continue;
+    const f = rest.trim().split(/\s+/).map(Number);
+    rxBytes += f[0] ?? 0;
+    txBytes += f[8] ?? 0;
+  }
+  return { rxBytes, txBytes };
 }

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { ContainerConfig, CreateRequest, VolumeSpec } from '../api/types.js';
+import type { ContainerConfig, CreateRequest, LimitRequest, VolumeSpec } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
@@ -12,7 +12,7 @@ import { DEFAULT_PATH_ENV } from './policy.js';
  */
 export function configFromRequest(raw: unknown, templateEnv: readonly string[] = [DEFAULT_PATH_ENV], defaultCommand: readonly string[] = ['sh']): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels']);
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits']);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -44,6 +44,7 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     }
   }
   const tty = bool(r.tty, 'tty');
+  const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
   return {
     id: newId(),
     name,
@@ -61,8 +62,37 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     interactive: bool(r.interactive, 'interactive'),
     autoRemove: bool(r.autoRemove, 'autoRemove'),
     labels,
+    limitRequest,
+    // Filled by limitsFromFlags (async: it stats device paths) before the container is committed.
+    limits: {},
+    ignoreMissingLimits: bool(r.ignoreMissingLimits, 'ignoreMissingLimits'),
+    oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
     createdAt: new Date().toISOString(),
   };
+}
+
+const LIMIT_SCALARS = ['cpus', 'cpuShares', 'cpuWeight', 'cpusetCpus', 'cpusetMems', 'memory', 'memoryReservation', 'memorySwap', 'oomScoreAdj', 'pidsLimit', 'blkioWeight'] as const;
+const LIMIT_LISTS = ['deviceReadBps', 'deviceWriteBps', 'deviceReadIops', 'deviceWriteIops'] as const;
+
+/** The shape of a limits object; the values themselves are checked by limitsFromFlags. */
+export function validateLimitRequest(raw: unknown, allowOomScoreAdj = true): LimitRequest {
+  const o = asObject(raw, 'limits');
+  const out: LimitRequest = {};
+  for (const [k, v] of Object.entries(o)) {
+    if ((LIMIT_SCALARS as readonly string[]).includes(k) && (allowOomScoreAdj || k !== 'oomScoreAdj')) {
+      if (typeof v !== 'string' && typeof v !== 'number') throw new ValidationError(`limits.${k}: expected a string or a number`);
+      (out as Record<string, unknown>)[k] = v;
+    } else if ((LIMIT_LISTS as readonly string[]).includes(k)) {
+      (out as Record<string, unknown>)[k] = strArray(v, `limits.${k}`);
+    } else throw new ValidationError(`unknown limit ${JSON.stringify(k)}`);
+  }
+  return out;
+}
+
+export function parseOomScoreAdj(v: string | number): number {
+  const n = typeof v === 'number' ? v : /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < -1000 || n > 1000) throw new ValidationError(`--oom-score-adj ${v}: expected a whole number from -1000 to 1000`);
+  return n;
 }
 
 /** Later entries win, keyed by variable name; `K` alone is not allowed here (the CLI resolves it). */

@@ -7,8 +7,16 @@ import type { ExitRecord, RuntimeRecord } from './store.js';
  * Status comes from the kernel: a container is running while the pid its monitor recorded is alive
  * with the same start time. The files are a cache of what the monitor saw.
  */
-export async function deriveState(runtime: RuntimeRecord | undefined, exit: ExitRecord | undefined, procRoot = '/proc'): Promise<ContainerState> {
-  const base: ContainerState = { status: 'created', pid: null, monitorPid: null, exitCode: null, signal: null, error: null, startedAt: null, finishedAt: null };
+export interface OomInfo {
+  kills: number;
+  message: string | null;
+}
+
+export async function deriveState(runtime: RuntimeRecord | undefined, exit: ExitRecord | undefined, procRoot = '/proc', oom: OomInfo = { kills: 0, message: null }): Promise<ContainerState> {
+  const base: ContainerState = {
+    status: 'created', pid: null, monitorPid: null, exitCode: null, signal: null, error: null, startedAt: null, finishedAt: null,
+    oomKilled: oom.kills > 0, oomKills: oom.kills, oomMessage: oom.kills > 0 ? oom.message : null,
+  };
   if (exit) {
     return {
       ...base,

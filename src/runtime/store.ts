@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../api/types.js';
+import type { AppliedSetting } from '../cgroups/limits.js';
 import { containerDir, containersDir, type CorralPaths } from '../config.js';
 import { fsError, isErrno } from '../errors.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
@@ -32,7 +33,7 @@ export class ContainerStore {
   dir(id: string): string {
     return containerDir(this.paths, id);
   }
-  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
+  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
     return join(this.dir(id), name);
   }
   layout(id: string): { upper: string; work: string; mountpoint: string } {
@@ -59,7 +60,9 @@ export class ContainerStore {
   }
 
   async readConfig(id: string): Promise<ContainerConfig | undefined> {
-    return readJson<ContainerConfig>(this.file(id, 'config.json'));
+    const c = await readJson<ContainerConfig>(this.file(id, 'config.json'));
+    // Configs written before limits existed: no limits.
+    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null };
   }
   async readRuntime(id: string): Promise<RuntimeRecord | undefined> {
     return readJson<RuntimeRecord>(this.file(id, 'runtime.json'));
@@ -67,10 +70,24 @@ export class ContainerStore {
   async readExit(id: string): Promise<ExitRecord | undefined> {
     return readJson<ExitRecord>(this.file(id, 'exit.json'));
   }
+  /** OOM kills of the last run, saved by corrald before it removed the cgroup. */
+  async readOom(id: string): Promise<{ kills: number; message: string | null } | undefined> {
+    return readJson(this.file(id, 'oom.json'));
+  }
+  async writeOom(id: string, oom: { kills: number; message: string | null }): Promise<void> {
+    await atomicWriteJson(this.file(id, 'oom.json'), oom);
+  }
+  /** What the last start or update wrote to the kernel (a cache for inspect). */
+  async readApplied(id: string): Promise<AppliedSetting[]> {
+    return (await readJson<AppliedSetting[]>(this.file(id, 'limits.json'))) ?? [];
+  }
+  async writeApplied(id: string, applied: AppliedSetting[]): Promise<void> {
+    await atomicWriteJson(this.file(id, 'limits.json'), applied, 0o600, false);
+  }
 
   /** Forget the last run before a new start (the overlay upper layer stays, as in Docker). */
   async clearRun(id: string): Promise<void> {
-    for (const f of ['runtime.json', 'exit.json'] as const) await rm(this.file(id, f), { force: true });
+    for (const f of ['runtime.json', 'exit.json', 'oom.json', 'limits.json'] as const) await rm(this.file(id, f), { force: true });
   }
 
   /** Ids of every directory under containers/, committed or not. */

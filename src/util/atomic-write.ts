@@ -7,13 +7,14 @@ import { fsError } from '../errors.js';
  * Write a file so readers see the old or the new content, never a torn one: temp file in the same
  * directory, fsync, rename (runc saveState, crun status.c).
  */
-export async function atomicWrite(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function atomicWrite(path: string, data: string | Uint8Array, mode = 0o600, durable = true): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   let fh;
   try {
     fh = await open(tmp, 'wx', mode);
     await fh.writeFile(data);
-    await fh.sync();
+    // A cache of kernel state need not survive a power loss (the state it describes does not).
+    if (durable) await fh.sync();
   } catch (err) {
     await fh?.close().catch(() => {});
     await unlink(tmp).catch(() => {});
@@ -28,6 +29,6 @@ export async function atomicWrite(path: string, data: string | Uint8Array, mode 
   }
 }
 
-export async function atomicWriteJson(path: string, value: unknown, mode = 0o600): Promise<void> {
-  await atomicWrite(path, JSON.stringify(value, null, 2) + '\n', mode);
+export async function atomicWriteJson(path: string, value: unknown, mode = 0o600, durable = true): Promise<void> {
+  await atomicWrite(path, JSON.stringify(value, null, 2) + '\n', mode, durable);
 }

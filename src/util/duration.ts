@@ -26,7 +26,7 @@ export function timeAgo(iso: string | null | undefined, now: number = Date.now()
 }
 
 /** Docker's status wording: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created". */
-export function describeStatus(s: { status: Status; exitCode: number | null; startedAt: string | null; finishedAt: string | null }, now: number = Date.now()): string {
+export function describeStatus(s: { status: Status; exitCode: number | null; startedAt: string | null; finishedAt: string | null; oomKilled?: boolean }, now: number = Date.now()): string {
   switch (s.status) {
     case 'created':
       return 'Created';
@@ -36,7 +36,7 @@ export function describeStatus(s: { status: Status; exitCode: number | null; sta
     }
     case 'exited': {
       const ago = timeAgo(s.finishedAt, now);
-      return `Exited (${s.exitCode ?? -1})${ago ? ` ${ago}` : ''}`;
+      return `Exited (${s.exitCode ?? -1})${ago ? ` ${ago}` : ''}${s.oomKilled ? ' (OOM killed)' : ''}`;
     }
   }
 }

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import type { CreateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
+import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 
 /** Flags shared by `create` and `run` (Docker's names). */
-export interface ContainerFlags {
+export interface ContainerFlags extends LimitFlags {
   name?: string;
   rm?: boolean;
   env?: string[];
@@ -23,7 +24,7 @@ export interface ContainerFlags {
 }
 
 export function addContainerFlags(cmd: Command): Command {
-  return cmd
+  return addLimitFlags(cmd)
     .argument('<template>', 'template to create the container from')
     .argument('[command...]', 'program and arguments (default: the template\'s)')
     .option('--name <name>', 'container name')
@@ -69,6 +70,9 @@ export function toCreateRequest(
   if (f.interactive) req.interactive = true;
   if (f.rm) req.autoRemove = true;
   if (f.label?.length) req.labels = parseLabels(f.label);
+  const limits = toLimitRequest(f);
+  if (limits) req.limits = limits;
+  if (f.ignoreMissingLimits) req.ignoreMissingLimits = true;
   return req;
 }
 

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import type { UpdateRequest } from '../../api/types.js';
+import type { Context } from '../context.js';
+import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
+import { formatTable, toJson } from '../output.js';
+
+export interface UpdateCommandRequest {
+  refs: string[];
+  limits: UpdateRequest;
+  format: 'table' | 'json';
+}
+
+export function registerUpdate(program: Command, dispatch: (req: UpdateCommandRequest) => Promise<void>): void {
+  addLimitFlags(
+    program
+      .command('update')
+      .description("change containers' limits in place: a running container keeps its pid and the kernel enforces the new values at once")
+      .argument('<container...>', 'names or ids'),
+    { create: false },
+  )
+    .option('--format <format>', 'table or json', 'table')
+    .action((refs: string[], f: LimitFlags & { format: string }) => {
+      const { ignoreMissingLimits: _ignored, ...flags } = f;
+      return dispatch({ refs, limits: toLimitRequest(flags) ?? {}, format: f.format === 'json' ? 'json' : 'table' });
+    });
+}
+
+export async function update(ctx: Context, req: UpdateCommandRequest): Promise<number> {
+  const client = await ctx.client();
+  let failed = false;
+  const results = [];
+  for (const ref of req.refs) {
+    try {
+      const r = await client.update(ref, req.limits);
+      results.push({ container: ref, ...r });
+      if (req.format === 'table') {
+        ctx.out(`${ref}\n`);
+        if (r.applied.length > 0) ctx.out(formatTable(['LIMIT', 'REQUESTED', 'FILE', 'VALUE'], r.applied.map((a) => [a.limit, a.requested, a.file, a.skipped ? `(skipped: ${a.skipped})` : a.value])));
+      }
+    } catch (err) {
+      failed = true;
+      ctx.warn(err);
+    }
+  }
+  if (req.format === 'json') ctx.out(toJson(results));
+  return failed ? 1 : 0;
+}
