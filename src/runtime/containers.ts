@@ -508,8 +508,8 @@ export function oomMessage(c: ContainerConfig, driver: 'v1' | 'v2'): string {
   const file = driver === 'v2' ? 'memory.max' : 'memory.limit_in_bytes';
   const max = c.limits.memory?.max;
   if (max === undefined || max === 'max') return 'killed by the kernel OOM killer (no memory limit set: the host ran out of memory)';
-  const asked = c.limits.requested?.memory ?? String(max);
-  return `memory limit reached: --memory ${asked} (${file} = ${max} bytes)`;
+  const asked = c.limits.requested?.memory ?? `memory ${max}`;
+  return `memory limit reached: ${asked} (${file} = ${max} bytes)`;
 }
 
 /** rx/tx bytes of a process's network namespace, lo excluded (/proc/PID/net/dev). */
