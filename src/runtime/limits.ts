@@ -14,26 +14,12 @@ import {
   sharesToWeight,
 } from '../cgroups/limits.js';
 import { splitRdev } from '../cgroups/io-throttle.js';
+import type { LimitRequest } from '../api/types.js';
 import { ValidationError, describe } from '../errors.js';
 import { formatBytes, parseDockerBytes, parseDockerCpus } from '../util/quantity.js';
 
-/** Docker's resource flags as the user wrote them (numbers allowed where a flag takes one). */
-export interface LimitFlagValues {
-  cpus?: string | number;
-  cpuShares?: string | number;
-  cpuWeight?: string | number;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  memory?: string | number;
-  memoryReservation?: string | number;
-  memorySwap?: string | number;
-  pidsLimit?: string | number;
-  deviceReadBps?: string[];
-  deviceWriteBps?: string[];
-  deviceReadIops?: string[];
-  deviceWriteIops?: string[];
-  blkioWeight?: string | number;
-}
+/** Docker's resource flags as the user wrote them (the API's LimitRequest, less the per-process oom score). */
+export type LimitFlagValues = Omit<LimitRequest, 'oomScoreAdj'>;
 
 /** What the limits are checked against. */
 export interface HostResources {
