@@ -252,7 +252,17 @@ export class Containers {
       if (await this.pendingExit(c.id)) await this.handleExit(c.id);
       if (!this.index.get(c.id)) throw new NotFoundError(`no such container: ${ref}`);
       assertCan(c.name, (await this.state(c.id)).status, 'start');
-      return this.startLocked(c, opts);
+      try {
+        return await this.startLocked(c, opts);
+      } catch (err) {
+        // `run --rm` that never got going leaves nothing behind (an exec failure is removed by
+        // the exit path, which the monitor's exit record triggers).
+        if (c.autoRemove && !(await this.pendingExit(c.id)) && (await this.state(c.id)).status !== 'running') {
+          await this.deps.cgroups.remove(c.id).catch(() => {});
+          await this.destroy(c).catch(() => {});
+        }
+        throw err;
+      }
     });
   }
 
