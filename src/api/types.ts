@@ -108,6 +108,15 @@ export interface StatsSample {
   onlineCpus: number;
 }
 
+/** GET /v1/events: one line per event. */
+export interface CorralEvent {
+  time: string;
+  type: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update';
+  id: string;
+  name: string;
+  attributes: Record<string, string | number | boolean | null>;
+}
+
 export const STATUSES = ['created', 'running', 'exited'] as const;
 export type Status = (typeof STATUSES)[number];
 

@@ -18,6 +18,7 @@ import { clientVersion, registerVersion, version, type VersionRequest } from './
 import { doctor, registerDoctor, type DoctorRequest } from './commands/doctor.js';
 import { registerUpdate, update, type UpdateCommandRequest } from './commands/update.js';
 import { registerStats, stats, type StatsRequest } from './commands/stats.js';
+import { events, registerEvents, type EventsRequest } from './commands/events.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
 export interface Requests {
@@ -37,6 +38,7 @@ export interface Requests {
   doctor: DoctorRequest;
   update: UpdateCommandRequest;
   stats: StatsRequest;
+  events: EventsRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -58,6 +60,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   doctor,
   update,
   stats,
+  events,
 };
 
 /**
@@ -100,6 +103,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDoctor(program, to('doctor'));
   registerUpdate(program, to('update'));
   registerStats(program, to('stats'));
+  registerEvents(program, to('events'));
   return program;
 }
 

@@ -12,6 +12,7 @@ import type {
 } from '../api/types.js';
 import { CorralError } from '../errors.js';
 import { HttpTransport } from './http.js';
+import type { CorralEvent } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -113,6 +114,29 @@ export class CorralClient {
   }
 
   /** Log records as they are read; with `follow`, until the container stops or `signal` aborts. */
+  /** Recorded events, then (with `follow`) live ones until `until` or `signal` aborts. */
+  async *events(opts: { since?: string; until?: string; container?: string[]; type?: string[]; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<CorralEvent> {
+    const params = new URLSearchParams();
+    if (opts.since) params.set('since', opts.since);
+    if (opts.until) params.set('until', opts.until);
+    for (const c of opts.container ?? []) params.append('container', c);
+    for (const t of opts.type ?? []) params.append('type', t);
+    if (opts.follow) params.set('follow', 'true');
+    const qs = params.toString();
+    const res = await this.http.stream('GET', `/v1/events${qs ? `?${qs}` : ''}`, opts.signal ? { signal: opts.signal } : {});
+    res.setEncoding('utf8');
+    let buf = '';
+    for await (const chunk of res as AsyncIterable<string>) {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim() !== '') yield JSON.parse(line) as CorralEvent;
+      }
+    }
+  }
+
   async *logs(ref: string, opts: LogsOptions = {}): AsyncGenerator<LogRecord> {
     const q = query({ follow: opts.follow || undefined, tail: opts.tail, timestamps: opts.timestamps || undefined });
     const res = await this.http.stream('GET', `${container(ref)}/logs${q}`, opts.signal ? { signal: opts.signal } : {});

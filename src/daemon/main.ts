@@ -14,6 +14,8 @@ import { listen } from './server.js';
 import { templateSource } from './templates.js';
 import { findProgram } from '../system/which.js';
 import { dataRootCheck } from '../system/doctor.js';
+import { EventJournal } from './events.js';
+import { join } from 'node:path';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -35,10 +37,12 @@ const program = new Command('corrald')
     try {
       const cgroups = await createCgroupManager(paths);
       const templates = templateSource(paths);
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, unshare: await findProgram('unshare') });
+      const events = new EventJournal(join(paths.dataRoot, 'events.ndjson'));
+      await events.load();
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, unshare: await findProgram('unshare') });
       await containers.init();
       const exec = new ExecSessions(containers, shimPath(), log);
-      const server = await listen(buildRouter({ paths, containers, exec, templates, log }), socketPath(paths), log);
+      const server = await listen(buildRouter({ paths, containers, exec, templates, log, events }), socketPath(paths), log);
       log.info('corrald listening', { socket: socketPath(paths), pid: process.pid, cgroupDriver: cgroups.driver });
       const shutdown = (sig: string): void => {
         log.info('corrald stopping; containers keep running', { signal: sig });

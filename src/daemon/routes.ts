@@ -11,6 +11,8 @@ import { Router } from './router.js';
 import { parseSignal } from './signals.js';
 import type { TemplateInfo } from '../api/types.js';
 import { ValidationError } from '../errors.js';
+import { EVENT_TYPES, type EventJournal, type EventQuery } from './events.js';
+import { parseTimeArg } from '../util/time.js';
 
 export const VERSION = '0.1.0';
 export const API_VERSION = 'v1';
@@ -21,6 +23,7 @@ export interface RouteDeps {
   exec: ExecSessions;
   templates: { list(): Promise<TemplateInfo[]> };
   log: Logger;
+  events: EventJournal;
 }
 
 /** Every route of docs/api.md; handlers are thin: parse, call the runtime, answer. */
@@ -40,6 +43,31 @@ export function buildRouter(d: RouteDeps): Router {
       cgroupParent: d.paths.cgroupParent,
     };
     sendJson(res, 200, v);
+  });
+  r.on('GET', '/v1/events', async (ctx, res) => {
+    const q = ctx.query;
+    const query: EventQuery = {
+      ...(q.get('since') ? { since: parseTimeArg(q.get('since')!, 'since') } : {}),
+      ...(q.get('until') ? { until: parseTimeArg(q.get('until')!, 'until') } : {}),
+      container: q.getAll('container'),
+      type: q.getAll('type'),
+    };
+    for (const t of query.type ?? []) if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new ValidationError(`type=${t}: expected one of ${EVENT_TYPES.join(', ')}`);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    for (const e of d.events.query(query)) res.write(JSON.stringify(e) + '\n');
+    const follow = queryBool(q.get('follow')) && (query.until === undefined || query.until > Date.now());
+    if (!follow) return void res.end();
+    await new Promise<void>((resolve) => {
+      const unsubscribe = d.events.subscribe(query, (e) => res.write(JSON.stringify(e) + '\n'));
+      const stop = (): void => {
+        unsubscribe();
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = query.until !== undefined ? setTimeout(stop, query.until - Date.now()) : undefined;
+      res.on('close', stop);
+    });
+    res.end();
   });
   r.on('GET', '/v1/templates', async (_ctx, res) => sendJson(res, 200, await d.templates.list()));
   r.on('GET', '/v1/containers', async (ctx, res) => sendJson(res, 200, await c.list(queryBool(ctx.query.get('all')))));

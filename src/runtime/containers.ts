@@ -37,7 +37,13 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** Where lifecycle events go (the daemon's journal); optional so tests can leave it out. */
+export interface EventSink {
+  record(type: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update', c: { id: string; name: string }, attributes?: Record<string, string | number | boolean | null>): unknown;
+}
+
 export interface RuntimeDeps {
+  events?: EventSink;
   paths: CorralPaths;
   cgroups: CgroupManager;
   templates: TemplateSource;
@@ -125,10 +131,12 @@ export class Containers {
         const message = oomMessage(config, this.deps.cgroups.driver);
         await this.store.writeOom(id, { kills, message });
         this.deps.log.warn('container OOM-killed', { id, name: config.name, oomKills: kills, message });
+        this.deps.events?.record('oom', config, { oomKills: kills, message });
       }
       await this.deps.cgroups.remove(id);
-      if (config.autoRemove) await this.destroy(config);
       this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
+      this.deps.events?.record('die', config, { exitCode: state.exitCode, signal: state.signal, oomKilled: kills > 0, error: state.error });
+      if (config.autoRemove) await this.destroy(config);
     }
     await rm(notify, { force: true });
     this.events.emit(`exit:${id}`);
@@ -243,6 +251,7 @@ export class Containers {
       throw err;
     }
     this.deps.log.info('container created', { id: config.id, name: config.name });
+    this.deps.events?.record('create', config, { template: config.template });
     return config;
   }
 
@@ -343,6 +352,7 @@ export class Containers {
     await this.store.writeApplied(c.id, applied);
     t.mark('state');
     this.deps.log.info('container started', { id: c.id, name: c.name, phasesMs: t.phases });
+    this.deps.events?.record('start', c, { pid: state.pid });
     return state;
   }
 
@@ -352,6 +362,7 @@ export class Containers {
       const s = await this.state(c.id);
       assertCan(c.name, s.status, 'kill');
       await this.signal(c.id, signal);
+      this.deps.events?.record('kill', c, { signal: String(signal) });
     });
   }
 
@@ -374,16 +385,20 @@ export class Containers {
       return s;
     });
     if (status !== 'running') return;
-    if (await this.waitExit(c.id, timeoutS * 1000)) return;
-    await this.locks.run(c.id, () => this.signal(c.id, 'SIGKILL'));
-    if (!(await this.waitExit(c.id, 10_000))) {
-      throw new CorralError('internal', `container ${c.name} did not exit after SIGKILL`);
+    if (!(await this.waitExit(c.id, timeoutS * 1000))) {
+      await this.locks.run(c.id, () => this.signal(c.id, 'SIGKILL'));
+      if (!(await this.waitExit(c.id, 10_000))) {
+        throw new CorralError('internal', `container ${c.name} did not exit after SIGKILL`);
+      }
     }
+    this.deps.events?.record('stop', c, { timeout: timeoutS });
   }
 
   async restart(ref: string, timeoutS: number): Promise<ContainerState> {
     await this.stop(ref, timeoutS);
-    return this.start(ref);
+    const state = await this.start(ref);
+    this.deps.events?.record('restart', this.resolve(ref));
+    return state;
   }
 
   /** Wait until the container is not running; returns its final state. */
@@ -420,6 +435,7 @@ export class Containers {
     this.index.delete(c.id);
     await rm(join(exitsDir(this.deps.paths), c.id), { force: true });
     this.deps.log.info('container removed', { id: c.id, name: c.name });
+    this.deps.events?.record('destroy', c);
   }
 
   /** For exec: the running container's PID 1 and its identity. */
@@ -468,6 +484,7 @@ export class Containers {
       await this.store.writeConfig(merged);
       this.index.add(merged);
       this.deps.log.info('container updated', { id: c.id, name: c.name, request });
+      this.deps.events?.record('update', c, Object.fromEntries(Object.entries(request).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])));
       return { id: c.id, applied };
     });
   }
