@@ -1,4 +1,5 @@
 import type { AppliedSetting, CgroupStats, Limits } from '../cgroups/limits.js';
+import type { RestartPolicy } from '../runtime/restart-policy.js';
 
 /**
  * Request and response bodies of corrald's HTTP/JSON API. The CLI and the daemon both use these;
@@ -57,6 +58,8 @@ export interface CreateRequest {
   autoRemove?: boolean;
   labels?: Record<string, string>;
   limits?: LimitRequest;
+  /** `no` (default), `on-failure[:MAX]`, `always`, `unless-stopped`. */
+  restart?: string;
   /** Run even where a requested limit's controller is missing on this host (it is then not enforced). */
   ignoreMissingLimits?: boolean;
 }
@@ -84,6 +87,7 @@ export interface ContainerConfig {
   limits: Limits;
   ignoreMissingLimits: boolean;
   oomScoreAdj: number | null;
+  restartPolicy: RestartPolicy;
   createdAt: string;
 }
 
@@ -117,7 +121,8 @@ export interface CorralEvent {
   attributes: Record<string, string | number | boolean | null>;
 }
 
-export const STATUSES = ['created', 'running', 'exited'] as const;
+/** `restarting`: exited, with a restart by its policy pending (back-off). */
+export const STATUSES = ['created', 'running', 'exited', 'restarting'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export interface ContainerState {
@@ -137,6 +142,10 @@ export interface ContainerState {
   oomKills: number;
   /** Which limit was hit, when oomKilled. */
   oomMessage: string | null;
+  /** Restarts done by the restart policy. */
+  restartCount: number;
+  /** When a pending policy restart is due (status `restarting`). */
+  nextRestartAt: string | null;
 }
 
 export interface MountInfo {

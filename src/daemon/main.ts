@@ -15,6 +15,7 @@ import { templateSource } from './templates.js';
 import { findProgram } from '../system/which.js';
 import { dataRootCheck } from '../system/doctor.js';
 import { EventJournal } from './events.js';
+import { parseDuration } from '../util/time.js';
 import { join } from 'node:path';
 
 const program = new Command('corrald')
@@ -25,7 +26,9 @@ const program = new Command('corrald')
   .option('--cgroup-parent <name>', "name of Corral's cgroup subtree [env CORRAL_CGROUP_PARENT]", undefined)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-stderr', 'also write logs to stderr', false)
-  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; logLevel: Level; logStderr: boolean }) => {
+  .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, doubling up to 30x; runs of 60x reset it (Kubernetes: 10s) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '10s')
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string }) => {
+    const baseMs = parseDuration(opts.restartBackoffBase, '--restart-backoff-base');
     if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
     const paths = resolvePaths(opts);
     await mkdir(paths.runRoot, { recursive: true, mode: 0o700 });
@@ -39,7 +42,8 @@ const program = new Command('corrald')
       const templates = templateSource(paths);
       const events = new EventJournal(join(paths.dataRoot, 'events.ndjson'));
       await events.load();
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, unshare: await findProgram('unshare') });
+      const backoff = { baseMs, maxMs: baseMs * 30, resetAfterMs: baseMs * 60 };
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare') });
       await containers.init();
       const exec = new ExecSessions(containers, shimPath(), log);
       const server = await listen(buildRouter({ paths, containers, exec, templates, log, events }), socketPath(paths), log);

@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import type { AppliedSetting } from '../cgroups/limits.js';
 import { limitsFromFlags, readHostResources, type HostResources } from './limits.js';
 import { mergeApplied, mergeLimits } from './limits-merge.js';
+import { formatRestartPolicy, type Backoff } from './restart-policy.js';
+import { Supervisor } from './supervisor.js';
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -44,6 +46,8 @@ export interface EventSink {
 
 export interface RuntimeDeps {
   events?: EventSink;
+  /** Restart back-off; Kubernetes' 10 s doubling to 300 s by default. */
+  backoff?: Backoff;
   paths: CorralPaths;
   cgroups: CgroupManager;
   templates: TemplateSource;
@@ -72,9 +76,26 @@ export class Containers {
   private parentReady: Promise<void> | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
+  private readonly supervisor: Supervisor;
+
   constructor(private readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
     this.events.setMaxListeners(0);
+    this.supervisor = new Supervisor({
+      store: this.store,
+      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      log: deps.log,
+      lookup: (id) => this.index.get(id),
+      restart: (id) =>
+        this.locks.run(id, async () => {
+          const c = this.index.get(id);
+          if (!c) return;
+          const st = (await this.state(id)).status;
+          if (st === 'running') return;
+          await this.startLocked(c, {});
+        }),
+      onRestart: (c, attempt) => this.deps.events?.record('restart', c, { attempt, policy: formatRestartPolicy(c.restartPolicy) }),
+    });
   }
 
   // ---- start-up and exits ------------------------------------------------------------------
@@ -95,6 +116,7 @@ export class Containers {
       this.index.add(config);
     }
     await this.collectExits();
+    await this.resumePolicies();
     const { watch } = await import('node:fs');
     this.watcher = watch(exitsDir(this.deps.paths), () => void this.collectExits());
     // inotify can overflow; a slow sweep makes sure no exit is missed.
@@ -102,8 +124,27 @@ export class Containers {
   }
 
   close(): void {
+    this.supervisor.close();
     this.watcher?.close();
     if (this.sweep) clearInterval(this.sweep);
+  }
+
+  /**
+   * After a daemon restart or a reboot: every container whose policy wants it running gets its
+   * decision (once per run) or its pending restart back. `always` comes back even if the user had
+   * stopped it (Docker's rule); `unless-stopped` does not.
+   */
+  private async resumePolicies(): Promise<void> {
+    for (const c of this.index.all()) {
+      if (c.restartPolicy.name === 'no' || c.autoRemove) continue;
+      const s = await this.state(c.id);
+      if (s.status === 'running' || s.status === 'created') continue;
+      const rs = await this.store.readPolicy(c.id);
+      if (c.restartPolicy.name === 'always' && rs.userStopped) {
+        await this.store.writePolicy(c.id, { ...rs, userStopped: false, decidedRun: null });
+      }
+      await this.supervisor.onExit(c, s);
+    }
   }
 
   private async collectExits(): Promise<void> {
@@ -137,6 +178,7 @@ export class Containers {
       this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
       this.deps.events?.record('die', config, { exitCode: state.exitCode, signal: state.signal, oomKilled: kills > 0, error: state.error });
       if (config.autoRemove) await this.destroy(config);
+      else await this.supervisor.onExit(config, await this.state(id));
     }
     await rm(notify, { force: true });
     this.events.emit(`exit:${id}`);
@@ -186,7 +228,17 @@ export class Containers {
       const c = this.index.get(id);
       oom = { kills, message: kills > 0 && c ? oomMessage(c, this.deps.cgroups.driver) : null };
     }
-    return deriveState(runtime, exit, '/proc', oom ?? undefined);
+    const s = await deriveState(runtime, exit, '/proc', oom ?? undefined);
+    const c = this.index.get(id);
+    if (c && c.restartPolicy.name !== 'no') {
+      const rs = await this.store.readPolicy(id);
+      s.restartCount = rs.restartCount;
+      if (s.status === 'exited' && this.supervisor.pending(id) && rs.nextRestartAt !== null) {
+        s.status = 'restarting';
+        s.nextRestartAt = new Date(rs.nextRestartAt).toISOString();
+      }
+    }
+    return s;
   }
 
   async list(all: boolean): Promise<ContainerSummary[]> {
@@ -261,6 +313,7 @@ export class Containers {
       if (await this.pendingExit(c.id)) await this.handleExit(c.id);
       if (!this.index.get(c.id)) throw new NotFoundError(`no such container: ${ref}`);
       assertCan(c.name, (await this.state(c.id)).status, 'start');
+      await this.supervisor.userStarted(c.id);
       try {
         return await this.startLocked(c, opts);
       } catch (err) {
@@ -348,6 +401,7 @@ export class Containers {
     const state: ContainerState = {
       status: 'running', pid: started!.pid, monitorPid: monitor.child.pid ?? null, exitCode: null, signal: null, error: null,
       startedAt: new Date().toISOString(), finishedAt: null, oomKilled: false, oomKills: 0, oomMessage: null,
+      restartCount: (await this.store.readPolicy(c.id)).restartCount, nextRestartAt: null,
     };
     await this.store.writeApplied(c.id, applied);
     t.mark('state');
@@ -361,6 +415,7 @@ export class Containers {
     await this.locks.run(c.id, async () => {
       const s = await this.state(c.id);
       assertCan(c.name, s.status, 'kill');
+      await this.supervisor.userStopped(c.id);
       await this.signal(c.id, signal);
       this.deps.events?.record('kill', c, { signal: String(signal) });
     });
@@ -381,6 +436,7 @@ export class Containers {
     const c = this.resolve(ref);
     const status = await this.locks.run(c.id, async () => {
       const s = (await this.state(c.id)).status;
+      if (c.restartPolicy.name !== 'no') await this.supervisor.userStopped(c.id);
       if (s === 'running') await this.signal(c.id, 'SIGTERM');
       return s;
     });
@@ -414,7 +470,8 @@ export class Containers {
     const c = this.resolve(ref);
     const running = await this.locks.run(c.id, async () => {
       const s = (await this.state(c.id)).status;
-      if (s === 'running' && !force) assertCan(c.name, s, 'remove');
+      if ((s === 'running' || s === 'restarting') && !force) assertCan(c.name, s, 'remove');
+      this.supervisor.cancel(c.id);
       if (s === 'running') await this.signal(c.id, 'SIGKILL');
       return s === 'running';
     });

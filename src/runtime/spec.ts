@@ -5,6 +5,7 @@ import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
 import { resolveCapabilities } from './capabilities.js';
 import { DEFAULT_PATH_ENV } from './policy.js';
+import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 
 /**
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
@@ -12,7 +13,7 @@ import { DEFAULT_PATH_ENV } from './policy.js';
  */
 export function configFromRequest(raw: unknown, templateEnv: readonly string[] = [DEFAULT_PATH_ENV], defaultCommand: readonly string[] = ['sh']): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits']);
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart']);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -67,6 +68,7 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     limits: {},
     ignoreMissingLimits: bool(r.ignoreMissingLimits, 'ignoreMissingLimits'),
     oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
+    restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
     createdAt: new Date().toISOString(),
   };
 }

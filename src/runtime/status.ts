@@ -11,6 +11,8 @@ const ALLOWED: Record<Status, readonly Action[]> = {
   created: ['start', 'remove', 'restart', 'stop'],
   running: ['stop', 'kill', 'exec', 'attach', 'restart'],
   exited: ['start', 'remove', 'restart', 'stop'],
+  // Waiting out a back-off: stop cancels the pending restart, start runs it now.
+  restarting: ['start', 'stop', 'restart'],
 };
 
 export function can(status: Status, action: Action): boolean {
@@ -26,6 +28,10 @@ const HINT: Partial<Record<`${Action}:${Status}`, string>> = {
   'exec:exited': 'it is not running: start it first',
   'attach:created': 'it is not running',
   'attach:exited': 'it is not running',
+  'remove:restarting': 'it is restarting: stop it first, or use --force',
+  'kill:restarting': 'it is not running (a restart is pending: use stop)',
+  'exec:restarting': 'it is restarting',
+  'attach:restarting': 'it is restarting',
 };
 
 export function assertCan(name: string, status: Status, action: Action): void {

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../api/types.js';
 import type { AppliedSetting } from '../cgroups/limits.js';
+import { INITIAL_RESTART_STATE, type RestartState } from './restart-policy.js';
 import { containerDir, containersDir, type CorralPaths } from '../config.js';
 import { fsError, isErrno } from '../errors.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
@@ -33,7 +34,7 @@ export class ContainerStore {
   dir(id: string): string {
     return containerDir(this.paths, id);
   }
-  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
+  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
     return join(this.dir(id), name);
   }
   layout(id: string): { upper: string; work: string; mountpoint: string } {
@@ -62,7 +63,7 @@ export class ContainerStore {
   async readConfig(id: string): Promise<ContainerConfig | undefined> {
     const c = await readJson<ContainerConfig>(this.file(id, 'config.json'));
     // Configs written before limits existed: no limits.
-    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null };
+    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null, restartPolicy: c.restartPolicy ?? { name: 'no', maxRetries: null } };
   }
   async readRuntime(id: string): Promise<RuntimeRecord | undefined> {
     return readJson<RuntimeRecord>(this.file(id, 'runtime.json'));
@@ -76,6 +77,13 @@ export class ContainerStore {
   }
   async writeOom(id: string, oom: { kills: number; message: string | null }): Promise<void> {
     await atomicWriteJson(this.file(id, 'oom.json'), oom);
+  }
+  /** corrald's restart bookkeeping; durable: it must survive a reboot (unless-stopped). */
+  async readPolicy(id: string): Promise<RestartState> {
+    return { ...INITIAL_RESTART_STATE, ...(await readJson<RestartState>(this.file(id, 'policy.json'))) };
+  }
+  async writePolicy(id: string, s: RestartState): Promise<void> {
+    await atomicWriteJson(this.file(id, 'policy.json'), s);
   }
   /** What the last start or update wrote to the kernel (a cache for inspect). */
   async readApplied(id: string): Promise<AppliedSetting[]> {

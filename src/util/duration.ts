@@ -34,6 +34,10 @@ export function describeStatus(s: { status: Status; exitCode: number | null; sta
       const t = s.startedAt ? Date.parse(s.startedAt) : NaN;
       return Number.isNaN(t) ? 'Up' : `Up ${humanDuration(Math.max(0, now - t))}`;
     }
+    case 'restarting': {
+      const ago = timeAgo(s.finishedAt, now);
+      return `Restarting (${s.exitCode ?? -1})${ago ? ` ${ago}` : ''}`;
+    }
     case 'exited': {
       const ago = timeAgo(s.finishedAt, now);
       return `Exited (${s.exitCode ?? -1})${ago ? ` ${ago}` : ''}${s.oomKilled ? ' (OOM killed)' : ''}`;

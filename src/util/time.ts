@@ -17,3 +17,13 @@ export function parseTimeArg(v: string, flag: string, now = Date.now()): number 
   if (!Number.isNaN(t) && /^\d{4}-\d\d-\d\d/.test(s)) return t;
   throw new ValidationError(`${flag} ${JSON.stringify(v)}: expected a duration (10m, 1h), an RFC 3339 time or Unix seconds`);
 }
+
+/** A Docker duration: `30s`, `1m30s`, `500ms`, `2h`. Returns milliseconds. */
+export function parseDuration(v: string, flag: string): number {
+  const s = v.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) throw new ValidationError(`${flag} ${JSON.stringify(v)}: expected a duration like 30s, 1m30s or 500ms`);
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let ms = 0;
+  for (const [, n, , u] of s.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) ms += Number(n) * units[u!]!;
+  return ms;
+}

@@ -24,7 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     runRoot: join(base, 'run'),
     cgroupParent: `corral-it-${process.pid}`,
   };
-  const daemon = spawn(process.execPath, [DAEMON, '--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent, '--log-level', 'debug'], {
+  const daemon = spawn(process.execPath, [DAEMON, '--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent, '--log-level', 'debug', '--restart-backoff-base', '200ms'], {
     cwd: ROOT,
     detached: true,
     stdio: 'ignore',

@@ -22,7 +22,8 @@ export interface CliResult {
 }
 
 export function envOf(inst: TestInstallation): Record<string, string> {
-  return { CORRAL_DATA_ROOT: inst.dataRoot, CORRAL_RUN_ROOT: inst.runRoot, CORRAL_CGROUP_PARENT: inst.cgroupParent };
+  // A short restart back-off (200 ms doubling to 6 s) keeps restart-policy tests quick.
+  return { CORRAL_DATA_ROOT: inst.dataRoot, CORRAL_RUN_ROOT: inst.runRoot, CORRAL_CGROUP_PARENT: inst.cgroupParent, CORRAL_RESTART_BACKOFF_BASE: '200ms' };
 }
 
 /** Runs the real CLI against one installation, as a user would. */

@@ -21,6 +21,7 @@ export interface ContainerFlags extends LimitFlags {
   interactive?: boolean;
   tty?: boolean;
   label?: string[];
+  restart?: string;
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -42,6 +43,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-terminal')
     .option('-l, --label <K=V>', 'set a label (repeatable)', collect)
+    .option('--restart <policy>', 'no, on-failure[:MAX], always or unless-stopped (back-off 10 s doubling to 300 s)')
     .passThroughOptions();
 }
 
@@ -73,6 +75,7 @@ export function toCreateRequest(
   const limits = toLimitRequest(f);
   if (limits) req.limits = limits;
   if (f.ignoreMissingLimits) req.ignoreMissingLimits = true;
+  if (f.restart !== undefined) req.restart = f.restart;
   return req;
 }
 
