@@ -60,6 +60,8 @@ export interface CreateRequest {
   limits?: LimitRequest;
   /** `no` (default), `on-failure[:MAX]`, `always`, `unless-stopped`. */
   restart?: string;
+  /** `test` is a string (run with sh -c) or a list; durations like `30s`. */
+  healthcheck?: { test: string | string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string; onFailure?: string };
   /** Run even where a requested limit's controller is missing on this host (it is then not enforced). */
   ignoreMissingLimits?: boolean;
 }
@@ -88,7 +90,25 @@ export interface ContainerConfig {
   ignoreMissingLimits: boolean;
   oomScoreAdj: number | null;
   restartPolicy: RestartPolicy;
+  healthcheck: HealthConfig | null;
   createdAt: string;
+}
+
+/** A validated health check (Docker's HEALTHCHECK; onFailure as Podman's --health-on-failure). */
+export interface HealthConfig {
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+  onFailure: 'none' | 'kill' | 'restart' | 'stop';
+}
+
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  /** The last 5 probes. */
+  log: { start: string; end: string; exitCode: number; output: string }[];
 }
 
 /** What `corral update` changes; only the limits named are touched. */
@@ -115,7 +135,7 @@ export interface StatsSample {
 /** GET /v1/events: one line per event. */
 export interface CorralEvent {
   time: string;
-  type: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update';
+  type: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update' | 'health_status';
   id: string;
   name: string;
   attributes: Record<string, string | number | boolean | null>;
@@ -146,6 +166,8 @@ export interface ContainerState {
   restartCount: number;
   /** When a pending policy restart is due (status `restarting`). */
   nextRestartAt: string | null;
+  /** Present when the container has a health check (while it runs, and its last verdict after). */
+  health: HealthState | null;
 }
 
 export interface MountInfo {

@@ -3,7 +3,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import type { CorralEvent } from '../api/types.js';
 import { atomicWrite } from '../util/atomic-write.js';
 
-export const EVENT_TYPES = ['create', 'start', 'die', 'oom', 'kill', 'stop', 'restart', 'destroy', 'update'] as const;
+export const EVENT_TYPES = ['create', 'start', 'die', 'oom', 'kill', 'stop', 'restart', 'destroy', 'update', 'health_status'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export type { CorralEvent };

@@ -6,6 +6,7 @@ import { limitsFromFlags, readHostResources, type HostResources } from './limits
 import { mergeApplied, mergeLimits } from './limits-merge.js';
 import { formatRestartPolicy, type Backoff } from './restart-policy.js';
 import { Supervisor } from './supervisor.js';
+import { HealthMonitor } from './health-monitor.js';
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -41,7 +42,7 @@ export interface Logger {
 
 /** Where lifecycle events go (the daemon's journal); optional so tests can leave it out. */
 export interface EventSink {
-  record(type: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update', c: { id: string; name: string }, attributes?: Record<string, string | number | boolean | null>): unknown;
+  record(type: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update' | 'health_status', c: { id: string; name: string }, attributes?: Record<string, string | number | boolean | null>): unknown;
 }
 
 export interface RuntimeDeps {
@@ -77,6 +78,7 @@ export class Containers {
   private sweep: NodeJS.Timeout | undefined;
 
   private readonly supervisor: Supervisor;
+  private readonly health: HealthMonitor;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
@@ -95,6 +97,23 @@ export class Containers {
           await this.startLocked(c, {});
         }),
       onRestart: (c, attempt) => this.deps.events?.record('restart', c, { attempt, policy: formatRestartPolicy(c.restartPolicy) }),
+    });
+    this.health = new HealthMonitor({
+      store: this.store,
+      shim: deps.shim,
+      log: deps.log,
+      procsFiles: (id) => this.deps.cgroups.procsFiles(id),
+      pidOf: async (id) => {
+        const rt = await this.store.readRuntime(id);
+        return rt && (await isSameProcess(rt.pid, rt.pidStartTime)) ? { pid: rt.pid, pidStartTime: rt.pidStartTime } : undefined;
+      },
+      onChange: (c, h) => this.deps.events?.record('health_status', c, { status: h.status, failingStreak: h.failingStreak }),
+      act: async (c, action) => {
+        if (action === 'stop') await this.stop(c.id, 10);
+        else if (action === 'restart') await this.restart(c.id, 10);
+        // kill: as if it crashed, so the restart policy decides what happens next.
+        else await this.locks.run(c.id, () => this.signal(c.id, 'SIGKILL'));
+      },
     });
   }
 
@@ -117,6 +136,11 @@ export class Containers {
     }
     await this.collectExits();
     await this.resumePolicies();
+    for (const c of this.index.all()) {
+      if (!c.healthcheck) continue;
+      const s = await this.state(c.id);
+      if (s.status === 'running') await this.health.watch(c, Date.parse(s.startedAt ?? new Date().toISOString()), false);
+    }
     const { watch } = await import('node:fs');
     this.watcher = watch(exitsDir(this.deps.paths), () => void this.collectExits());
     // inotify can overflow; a slow sweep makes sure no exit is missed.
@@ -125,6 +149,7 @@ export class Containers {
 
   close(): void {
     this.supervisor.close();
+    this.health.close();
     this.watcher?.close();
     if (this.sweep) clearInterval(this.sweep);
   }
@@ -167,6 +192,7 @@ export class Containers {
     if (config) {
       const state = await this.state(id);
       if (state.status === 'running') return; // from an earlier run; the current one is alive
+      this.health.unwatch(id);
       const kills = await this.deps.cgroups.oomKills(id).catch(() => 0);
       if (kills > 0) {
         const message = oomMessage(config, this.deps.cgroups.driver);
@@ -230,6 +256,7 @@ export class Containers {
     }
     const s = await deriveState(runtime, exit, '/proc', oom ?? undefined);
     const c = this.index.get(id);
+    if (c?.healthcheck && s.status !== 'created') s.health = (await this.store.readHealth(id)) ?? null;
     if (c && c.restartPolicy.name !== 'no') {
       const rs = await this.store.readPolicy(id);
       s.restartCount = rs.restartCount;
@@ -401,9 +428,13 @@ export class Containers {
     const state: ContainerState = {
       status: 'running', pid: started!.pid, monitorPid: monitor.child.pid ?? null, exitCode: null, signal: null, error: null,
       startedAt: new Date().toISOString(), finishedAt: null, oomKilled: false, oomKills: 0, oomMessage: null,
-      restartCount: (await this.store.readPolicy(c.id)).restartCount, nextRestartAt: null,
+      restartCount: (await this.store.readPolicy(c.id)).restartCount, nextRestartAt: null, health: null,
     };
     await this.store.writeApplied(c.id, applied);
+    if (c.healthcheck) {
+      await this.health.watch(c, Date.now(), true);
+      state.health = { status: 'starting', failingStreak: 0, log: [] };
+    }
     t.mark('state');
     this.deps.log.info('container started', { id: c.id, name: c.name, phasesMs: t.phases });
     this.deps.events?.record('start', c, { pid: state.pid });
@@ -487,6 +518,7 @@ export class Containers {
   }
 
   private async destroy(c: ContainerConfig): Promise<void> {
+    this.health.unwatch(c.id);
     await rm(attachSocketPath(this.deps.paths, c.id), { force: true });
     await this.store.destroy(c.id);
     this.index.delete(c.id);

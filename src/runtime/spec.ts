@@ -6,6 +6,7 @@ import { containerPath } from '../util/paths.js';
 import { resolveCapabilities } from './capabilities.js';
 import { DEFAULT_PATH_ENV } from './policy.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
+import { parseHealthcheck } from './healthcheck.js';
 
 /**
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
@@ -13,7 +14,7 @@ import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
  */
 export function configFromRequest(raw: unknown, templateEnv: readonly string[] = [DEFAULT_PATH_ENV], defaultCommand: readonly string[] = ['sh']): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart']);
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck']);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -68,6 +69,7 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     limits: {},
     ignoreMissingLimits: bool(r.ignoreMissingLimits, 'ignoreMissingLimits'),
     oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
+    healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
     createdAt: new Date().toISOString(),
   };

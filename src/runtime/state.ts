@@ -16,7 +16,7 @@ export async function deriveState(runtime: RuntimeRecord | undefined, exit: Exit
   const base: ContainerState = {
     status: 'created', pid: null, monitorPid: null, exitCode: null, signal: null, error: null, startedAt: null, finishedAt: null,
     oomKilled: oom.kills > 0, oomKills: oom.kills, oomMessage: oom.kills > 0 ? oom.message : null,
-    restartCount: 0, nextRestartAt: null,
+    restartCount: 0, nextRestartAt: null, health: null,
   };
   if (exit) {
     return {

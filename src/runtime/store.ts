@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfig } from '../api/types.js';
+import type { ContainerConfig, HealthState } from '../api/types.js';
 import type { AppliedSetting } from '../cgroups/limits.js';
 import { INITIAL_RESTART_STATE, type RestartState } from './restart-policy.js';
 import { containerDir, containersDir, type CorralPaths } from '../config.js';
@@ -34,7 +34,7 @@ export class ContainerStore {
   dir(id: string): string {
     return containerDir(this.paths, id);
   }
-  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
+  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'health.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
     return join(this.dir(id), name);
   }
   layout(id: string): { upper: string; work: string; mountpoint: string } {
@@ -63,7 +63,7 @@ export class ContainerStore {
   async readConfig(id: string): Promise<ContainerConfig | undefined> {
     const c = await readJson<ContainerConfig>(this.file(id, 'config.json'));
     // Configs written before limits existed: no limits.
-    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null, restartPolicy: c.restartPolicy ?? { name: 'no', maxRetries: null } };
+    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null, restartPolicy: c.restartPolicy ?? { name: 'no', maxRetries: null }, healthcheck: c.healthcheck ?? null };
   }
   async readRuntime(id: string): Promise<RuntimeRecord | undefined> {
     return readJson<RuntimeRecord>(this.file(id, 'runtime.json'));
@@ -77,6 +77,13 @@ export class ContainerStore {
   }
   async writeOom(id: string, oom: { kills: number; message: string | null }): Promise<void> {
     await atomicWriteJson(this.file(id, 'oom.json'), oom);
+  }
+  /** The health verdict (a cache for ps/inspect; written on every change). */
+  async readHealth(id: string): Promise<HealthState | undefined> {
+    return readJson<HealthState>(this.file(id, 'health.json'));
+  }
+  async writeHealth(id: string, h: HealthState): Promise<void> {
+    await atomicWriteJson(this.file(id, 'health.json'), h, 0o600, false);
   }
   /** corrald's restart bookkeeping; durable: it must survive a reboot (unless-stopped). */
   async readPolicy(id: string): Promise<RestartState> {
@@ -95,7 +102,7 @@ export class ContainerStore {
 
   /** Forget the last run before a new start (the overlay upper layer stays, as in Docker). */
   async clearRun(id: string): Promise<void> {
-    for (const f of ['runtime.json', 'exit.json', 'oom.json', 'limits.json'] as const) await rm(this.file(id, f), { force: true });
+    for (const f of ['runtime.json', 'exit.json', 'oom.json', 'limits.json', 'health.json'] as const) await rm(this.file(id, f), { force: true });
   }
 
   /** Ids of every directory under containers/, committed or not. */

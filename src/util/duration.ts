@@ -26,13 +26,14 @@ export function timeAgo(iso: string | null | undefined, now: number = Date.now()
 }
 
 /** Docker's status wording: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created". */
-export function describeStatus(s: { status: Status; exitCode: number | null; startedAt: string | null; finishedAt: string | null; oomKilled?: boolean }, now: number = Date.now()): string {
+export function describeStatus(s: { status: Status; exitCode: number | null; startedAt: string | null; finishedAt: string | null; oomKilled?: boolean; health?: { status: string } | null }, now: number = Date.now()): string {
   switch (s.status) {
     case 'created':
       return 'Created';
     case 'running': {
       const t = s.startedAt ? Date.parse(s.startedAt) : NaN;
-      return Number.isNaN(t) ? 'Up' : `Up ${humanDuration(Math.max(0, now - t))}`;
+      const health = s.health ? (s.health.status === 'starting' ? ' (health: starting)' : ` (${s.health.status})`) : '';
+      return (Number.isNaN(t) ? 'Up' : `Up ${humanDuration(Math.max(0, now - t))}`) + health;
     }
     case 'restarting': {
       const ago = timeAgo(s.finishedAt, now);

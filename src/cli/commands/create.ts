@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CreateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
+import { ValidationError } from '../../errors.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 
@@ -22,6 +23,12 @@ export interface ContainerFlags extends LimitFlags {
   tty?: boolean;
   label?: string[];
   restart?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  healthOnFailure?: string;
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -43,6 +50,12 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-terminal')
     .option('-l, --label <K=V>', 'set a label (repeatable)', collect)
+    .option('--health-cmd <command>', 'health check command, run with sh -c inside the container')
+    .option('--health-interval <duration>', 'time between health checks (default 30s)')
+    .option('--health-timeout <duration>', 'a check running longer fails (default 30s)')
+    .option('--health-retries <n>', 'consecutive failures before unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'failures in this first period do not count (default 0s)')
+    .option('--health-on-failure <action>', 'when unhealthy: none, kill (the restart policy decides), restart or stop')
     .option('--restart <policy>', 'no, on-failure[:MAX], always or unless-stopped (back-off 10 s doubling to 300 s)')
     .passThroughOptions();
 }
@@ -76,6 +89,16 @@ export function toCreateRequest(
   if (limits) req.limits = limits;
   if (f.ignoreMissingLimits) req.ignoreMissingLimits = true;
   if (f.restart !== undefined) req.restart = f.restart;
+  if (f.healthCmd !== undefined) {
+    req.healthcheck = { test: f.healthCmd };
+    if (f.healthInterval !== undefined) req.healthcheck.interval = f.healthInterval;
+    if (f.healthTimeout !== undefined) req.healthcheck.timeout = f.healthTimeout;
+    if (f.healthRetries !== undefined) req.healthcheck.retries = Number(f.healthRetries);
+    if (f.healthStartPeriod !== undefined) req.healthcheck.startPeriod = f.healthStartPeriod;
+    if (f.healthOnFailure !== undefined) req.healthcheck.onFailure = f.healthOnFailure;
+  } else if ([f.healthInterval, f.healthTimeout, f.healthRetries, f.healthStartPeriod, f.healthOnFailure].some((v) => v !== undefined)) {
+    throw new ValidationError('--health-interval, --health-timeout, --health-retries, --health-start-period and --health-on-failure need --health-cmd');
+  }
   return req;
 }
 

@@ -1,0 +1,380 @@
+import { rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, NetworkError, ValidationError, fsError, isErrno } from '../errors.js';
+import type { RunOptions, RunResult, Runner } from '../system/runner.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { networkFailure } from './fail.js';
+import { Ipam, macFor, type Lease } from './ipam.js';
+import { parseCidr, parseIpv4 } from './ipv4.js';
+import { listenerBlocks, readListeners } from './listeners.js';
+import { FAMILY, PORTS_CHAIN, baseScript, deleteRulesScript, parseChainRules, publishScript } from './nft.js';
+import { PortStore, type PublishedPort } from './port-store.js';
+import { formatHostPort, mappingsClash, type PortMapping } from './ports.js';
+import { DEFAULT_SUBNET_CANDIDATES, chooseSubnet, parseRoutes } from './subnet.js';
+import { ProcSysctl, type Sysctl } from './sysctl.js';
+
+export interface BridgeNetworkOptions {
+  runner: Runner;
+  /** Leases and published ports live in `<dataRoot>/network/<name>/`. */
+  dataRoot: string;
+  /** Network and bridge name (an interface name: at most 15 characters). Default `corral0`. */
+  name?: string;
+  /** Corral's own nftables table (family inet), one per network. Default `corral`. */
+  table?: string;
+  /** IPv4 subnet such as `10.88.0.0/16`. Default: the one recorded in leases.json, else the first free candidate. */
+  subnet?: string;
+  subnetCandidates?: readonly string[];
+  /** Host-side veth names are `<prefix><id…>` (15 characters at most). Default `cv`. */
+  vethPrefix?: string;
+  /** Kernel settings. Default: /proc/sys. */
+  sysctl?: Sysctl;
+  /** Where listening sockets are read from (the host's network namespace). Default /proc/net. */
+  procNet?: string;
+  /** Told about changes to the host beyond Corral's own objects (net.ipv4.ip_forward) and choices made. */
+  log?: (message: string) => void;
+}
+
+export interface NetworkInfo {
+  name: string;
+  bridge: string;
+  table: string;
+  subnet: string;
+  gateway: string;
+  prefix: number;
+  /** True when this ensure() switched net.ipv4.ip_forward from 0 to 1. */
+  enabledIpForward: boolean;
+}
+
+/** What a container got on the network; keep it for inspect. */
+export interface Attachment {
+  ip: string;
+  mac: string;
+  gateway: string;
+  prefix: number;
+  hostVeth: string;
+}
+
+export interface RepairReport {
+  /** Container ids whose leases were freed. */
+  leases: string[];
+  /** Host veths deleted. */
+  veths: string[];
+  /** Container ids whose port rules or records were removed. */
+  ports: string[];
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,15}$/;
+const TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const PREFIX = /^[a-z]{1,4}$/;
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const GONE = /Cannot find device|does not exist|No such file or directory/;
+
+/**
+ * Bridge networking: a Linux bridge with the subnet's first address, one veth per container with
+ * its peer as `eth0` in the container's namespace, masquerade for traffic leaving the host and
+ * DNAT for published ports, all in an nftables table of Corral's own (see nft.ts).
+ *
+ * State on disk is the truth: a lease (with the veth's name) is written before the veth is made,
+ * and a published port before its rule, so `repair(knownIds)` after a crash can remove whatever
+ * belongs to no known container.
+ */
+export class BridgeNetwork {
+  readonly name: string;
+  readonly table: string;
+  readonly dir: string;
+  private readonly runner: Runner;
+  private readonly ipam: Ipam;
+  private readonly portStore: PortStore;
+  private readonly sysctl: Sysctl;
+  private readonly vethPrefix: string;
+  private readonly mutex = new KeyedMutex();
+  private ready: Promise<NetworkInfo> | undefined;
+
+  constructor(private readonly o: BridgeNetworkOptions) {
+    this.name = o.name ?? 'corral0';
+    this.table = o.table ?? 'corral';
+    this.vethPrefix = o.vethPrefix ?? 'cv';
+    if (!NAME.test(this.name)) throw new ValidationError(`invalid network name ${JSON.stringify(this.name)}: use 1-15 characters from [A-Za-z0-9_-] (it names the bridge)`);
+    if (!TABLE.test(this.table)) throw new ValidationError(`invalid nftables table ${JSON.stringify(this.table)}: use [A-Za-z0-9_], starting with a letter`);
+    if (!PREFIX.test(this.vethPrefix)) throw new ValidationError(`invalid veth prefix ${JSON.stringify(this.vethPrefix)}: use 1-4 lowercase letters`);
+    this.runner = o.runner;
+    this.dir = join(o.dataRoot, 'network', this.name);
+    this.ipam = new Ipam(join(this.dir, 'leases.json'));
+    this.portStore = new PortStore(join(this.dir, 'ports.json'));
+    this.sysctl = o.sysctl ?? new ProcSysctl();
+  }
+
+  /** The host side of `id`'s veth: `cv` + the id's first 13 characters. */
+  vethName(id: string): string {
+    return this.vethPrefix + id.slice(0, 15 - this.vethPrefix.length);
+  }
+
+  /**
+   * Create or repair the bridge, its address, the nftables table and the sysctls it needs;
+   * idempotent (corrald may call it at every start). Enables net.ipv4.ip_forward when it is 0,
+   * and says so through `log`.
+   */
+  async ensure(): Promise<NetworkInfo> {
+    const p = this.mutex.run('ensure', () => this.doEnsure());
+    this.ready = p;
+    p.catch(() => {
+      if (this.ready === p) this.ready = undefined;
+    });
+    return p;
+  }
+
+  /** The network as set up by the last ensure(), running it first if needed. */
+  async info(): Promise<NetworkInfo> {
+    return this.ready ?? this.ensure();
+  }
+
+  private async doEnsure(): Promise<NetworkInfo> {
+    const br = this.name;
+    let subnet = this.o.subnet ?? (await this.ipam.load())?.subnet;
+    if (subnet === undefined) {
+      const routes = await this.cmd('read routes', 'of the host', 'ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
+      subnet = chooseSubnet(parseRoutes(routes.stdout), this.o.subnetCandidates ?? DEFAULT_SUBNET_CANDIDATES, [br]);
+      this.log(`network ${br}: chose subnet ${subnet}, which no host route overlaps`);
+    }
+    const leases = await this.ipam.init(br, subnet);
+    const prefix = parseCidr(leases.subnet)!.prefix;
+    const gateway = leases.gateway;
+
+    const link = await this.runner.run('ip', ['-j', '-d', 'link', 'show', 'dev', br], { allowFailure: true });
+    if (link.exitCode !== 0) {
+      // A fixed address: a bridge would otherwise take the lowest MAC of its ports and change it
+      // as containers come and go, leaving stale gateway entries in their neighbour tables.
+      await this.cmd('create bridge', br, 'ip', ['link', 'add', br, 'address', macFor(gateway), 'type', 'bridge']);
+    } else {
+      const kind = (JSON.parse(link.stdout) as { linkinfo?: { info_kind?: string } }[])[0]?.linkinfo?.info_kind;
+      if (kind !== 'bridge') throw new NetworkError(`create bridge ${br}: an interface of that name exists and is a ${kind ?? 'device'}, not a bridge`, { bridge: br });
+    }
+    const addrs = await this.cmd('read addresses of', br, 'ip', ['-j', '-4', 'addr', 'show', 'dev', br]);
+    const have = (JSON.parse(addrs.stdout || '[]') as { addr_info?: { local?: string; prefixlen?: number }[] }[]).flatMap((l) =>
+      (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+    );
+    const want = `${gateway}/${prefix}`;
+    if (!have.includes(want)) {
+      if (have.length > 0) {
+        throw new NetworkError(`configure bridge ${br}: it has ${have.join(', ')}, not ${want}; delete the bridge or use its subnet`, { bridge: br, addresses: have });
+      }
+      await this.cmd('set address on', br, 'ip', ['addr', 'add', want, 'dev', br]);
+    }
+    await this.cmd('bring up', br, 'ip', ['link', 'set', br, 'up']);
+
+    // Host-local clients (127.0.0.1:PORT) are DNATed into the bridge; the kernel routes a
+    // 127.0.0.0/8 source out of an interface only with route_localnet, set on our bridge alone.
+    const localnet = `net.ipv4.conf.${br}.route_localnet`;
+    if ((await this.sysctl.read(localnet)) !== '1') await this.sysctl.write(localnet, '1');
+    let enabledIpForward = false;
+    if ((await this.sysctl.read('net.ipv4.ip_forward')) === '0') {
+      await this.sysctl.write('net.ipv4.ip_forward', '1');
+      enabledIpForward = true;
+      this.log(`network ${br}: enabled net.ipv4.ip_forward (it was 0) so containers reach beyond the host; this host now forwards IPv4 between all its interfaces`);
+    }
+    await this.nft('set up', `table ${FAMILY} ${this.table}`, baseScript({ table: this.table, bridge: br, subnet: leases.subnet }));
+    return { name: br, bridge: br, table: this.table, subnet: leases.subnet, gateway, prefix, enabledIpForward };
+  }
+
+  /**
+   * Give `id` an address and plug `netnsFile` (NetnsStore.create) into the bridge: a veth whose
+   * host side is `vethName(id)` and whose peer is `eth0` inside, with the address, a default route
+   * via the gateway, and `lo` up. On failure everything made here is undone.
+   */
+  async attach(id: string, netnsFile: string, o: { ip?: string | undefined } = {}): Promise<Attachment> {
+    checkId(id);
+    const net = await this.info();
+    const hostVeth = this.vethName(id);
+    const lease = await this.ipam.lease(id, { hostVeth, ip: o.ip });
+    const inside = [`addr add ${lease.ip}/${net.prefix} dev eth0`, 'link set eth0 up', 'link set lo up', `route add default via ${net.gateway} dev eth0`, ''].join('\n');
+    try {
+      await this.cmd('create veth', hostVeth, 'ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', lease.mac, 'netns', netnsFile]);
+      await this.cmd('attach veth', `${hostVeth} to bridge ${net.bridge}`, 'ip', ['link', 'set', hostVeth, 'master', net.bridge, 'up']);
+      await this.cmd('configure eth0 in', netnsFile, 'nsenter', [`--net=${netnsFile}`, 'ip', '-batch', '-'], { input: inside });
+    } catch (err) {
+      await this.runner.run('ip', ['link', 'del', hostVeth], { allowFailure: true });
+      await this.ipam.release(id);
+      throw err;
+    }
+    return { ip: lease.ip, mac: lease.mac, gateway: net.gateway, prefix: net.prefix, hostVeth };
+  }
+
+  /** Unpublish `id`'s ports, delete its veth (the peer goes with it) and free its address. Idempotent. */
+  async detach(id: string): Promise<void> {
+    checkId(id);
+    await this.unpublish(id);
+    const lease = await this.ipam.get(id);
+    await this.deleteLink(lease?.hostVeth ?? this.vethName(id), 'delete veth');
+    await this.ipam.release(id);
+  }
+
+  /** `id`'s lease, if it has one. */
+  async lease(id: string): Promise<Lease | undefined> {
+    return this.ipam.get(id);
+  }
+
+  /**
+   * Forward host ports to `containerIp` with DNAT rules (no userland proxy: the container sees
+   * each client's own address; host-local clients, 127.0.0.1 included, appear as the gateway).
+   * Refuses a host port Corral has published already or another program listens on.
+   */
+  async publish(id: string, containerIp: string, ports: readonly PortMapping[]): Promise<void> {
+    checkId(id);
+    if (parseIpv4(containerIp) === undefined) throw new ValidationError(`publish ports of ${id.slice(0, 12)}: ${JSON.stringify(containerIp)} is not an IPv4 address`);
+    if (ports.length === 0) return;
+    await this.info();
+    await this.mutex.run('ports', async () => {
+      const all = await this.portStore.load();
+      const asked: PortMapping[] = [];
+      for (const p of ports) {
+        const dup = asked.find((q) => mappingsClash(p, q));
+        if (dup) throw new ValidationError(`publish ${formatHostPort(p)}: given twice`, { port: p });
+        for (const [other, list] of Object.entries(all)) {
+          if (list.some((q) => mappingsClash(p, q))) {
+            throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is already published by container ${other.slice(0, 12)}`, { port: p, id: other });
+          }
+        }
+        asked.push(p);
+      }
+      const listeners = await readListeners(this.o.procNet);
+      for (const p of ports) {
+        const l = listeners.find((x) => listenerBlocks(x, p));
+        if (l) {
+          throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is in use by another program (listening on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port})`, {
+            port: p,
+          });
+        }
+      }
+      const added: PublishedPort[] = ports.map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, containerIp }));
+      await this.portStore.save({ ...all, [id]: [...(all[id] ?? []), ...added] });
+      try {
+        await this.nft(`publish ports of ${id.slice(0, 12)} in`, `table ${FAMILY} ${this.table}`, publishScript(this.table, id, containerIp, ports));
+      } catch (err) {
+        await this.portStore.save(all);
+        throw err;
+      }
+    });
+  }
+
+  /** Remove `id`'s DNAT rules and records. Idempotent. */
+  async unpublish(id: string): Promise<void> {
+    checkId(id);
+    await this.mutex.run('ports', async () => {
+      const handles = (await this.portRules()).filter((r) => r.comment === id).map((r) => r.handle);
+      if (handles.length > 0) await this.nft(`unpublish ports of ${id.slice(0, 12)} in`, `table ${FAMILY} ${this.table}`, deleteRulesScript(this.table, PORTS_CHAIN, handles));
+      const all = await this.portStore.load();
+      if (all[id]) {
+        delete all[id];
+        await this.portStore.save(all);
+      }
+    });
+  }
+
+  /** Published ports by container id. */
+  async published(): Promise<Record<string, PublishedPort[]>> {
+    return this.portStore.load();
+  }
+
+  /**
+   * After a crash: delete the veths, leases, port rules and port records of containers not in
+   * `knownIds`. Veths are found from the leases (written before each veth is made) and among the
+   * bridge's ports with our prefix; `cv*` veths elsewhere may belong to another installation and
+   * are left alone.
+   */
+  async repair(knownIds: Iterable<string>): Promise<RepairReport> {
+    const known = new Set(knownIds);
+    const report: RepairReport = { leases: [], veths: [], ports: [] };
+    const leases = await this.ipam.list();
+    for (const [id, l] of Object.entries(leases)) {
+      if (known.has(id)) continue;
+      if (await this.deleteLink(l.hostVeth, 'delete veth')) report.veths.push(l.hostVeth);
+      await this.ipam.release(id);
+      report.leases.push(id);
+    }
+    const keep = new Set(Object.entries(leases).filter(([id]) => known.has(id)).map(([, l]) => l.hostVeth));
+    const ports = await this.runner.run('ip', ['-j', 'link', 'show', 'master', this.name], { allowFailure: true });
+    if (ports.exitCode === 0) {
+      for (const l of JSON.parse(ports.stdout || '[]') as { ifname?: string }[]) {
+        const n = l.ifname;
+        if (!n || !n.startsWith(this.vethPrefix) || keep.has(n)) continue;
+        if (await this.deleteLink(n, 'delete veth')) report.veths.push(n);
+      }
+    }
+    await this.mutex.run('ports', async () => {
+      const stale = (await this.portRules()).filter((r) => r.comment !== undefined && !known.has(r.comment));
+      if (stale.length > 0) await this.nft('remove stale port rules from', `table ${FAMILY} ${this.table}`, deleteRulesScript(this.table, PORTS_CHAIN, stale.map((r) => r.handle)));
+      const all = await this.portStore.load();
+      const unknown = Object.keys(all).filter((id) => !known.has(id));
+      for (const id of unknown) delete all[id];
+      if (unknown.length > 0) await this.portStore.save(all);
+      report.ports.push(...[...new Set([...stale.map((r) => r.comment!), ...unknown])].sort());
+    });
+    return report;
+  }
+
+  /**
+   * Delete the table and the bridge and forget the network (its lease and port files). Refused
+   * while containers hold leases, unless `force`. net.ipv4.ip_forward is left as it is.
+   */
+  async remove(o: { force?: boolean } = {}): Promise<void> {
+    const leases = Object.keys(await this.ipam.list());
+    if (leases.length > 0 && !o.force) {
+      throw new ConflictError(`remove network ${this.name}: ${leases.length} container(s) still attached (${leases.map((i) => i.slice(0, 12)).join(' ')})`, { ids: leases });
+    }
+    const del = await this.runner.run('nft', ['delete', 'table', FAMILY, this.table], { allowFailure: true });
+    if (del.exitCode !== 0 && !GONE.test(del.stderr)) {
+      throw new NetworkError(`delete table ${FAMILY} ${this.table}: ${del.stderr.trim().split('\n')[0]}`, { table: this.table });
+    }
+    await this.deleteLink(this.name, 'delete bridge');
+    for (const f of [this.ipam.file, this.portStore.file]) {
+      try {
+        await rm(f, { force: true });
+      } catch (err) {
+        throw fsError('remove', f, err);
+      }
+    }
+    try {
+      await rmdir(this.dir);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTEMPTY')) throw fsError('remove', this.dir, err);
+    }
+    this.ready = undefined;
+  }
+
+  private async portRules(): Promise<{ handle: number; comment?: string }[]> {
+    const r = await this.runner.run('nft', ['-j', 'list', 'chain', FAMILY, this.table, PORTS_CHAIN], { allowFailure: true });
+    if (r.exitCode !== 0) {
+      if (GONE.test(r.stderr)) return [];
+      throw new NetworkError(`list chain ${PORTS_CHAIN} of table ${FAMILY} ${this.table}: ${r.stderr.trim().split('\n')[0]}`, { table: this.table });
+    }
+    return parseChainRules(r.stdout);
+  }
+
+  /** `ip link del`; true when it deleted something, false when there was nothing to delete. */
+  private async deleteLink(name: string, operation: string): Promise<boolean> {
+    const r = await this.runner.run('ip', ['link', 'del', name], { allowFailure: true });
+    if (r.exitCode === 0) return true;
+    if (GONE.test(r.stderr)) return false;
+    throw new NetworkError(`${operation} ${name}: ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`}`, { operation, object: name });
+  }
+
+  private async nft(operation: string, object: string, script: string): Promise<void> {
+    await this.cmd(operation, object, 'nft', ['-f', '-'], { input: script });
+  }
+
+  private async cmd(operation: string, object: string, file: string, args: readonly string[], options?: RunOptions): Promise<RunResult> {
+    try {
+      return await this.runner.run(file, args, options);
+    } catch (err) {
+      throw networkFailure(operation, object, err);
+    }
+  }
+
+  private log(message: string): void {
+    this.o.log?.(message);
+  }
+}
+
+function checkId(id: string): void {
+  if (!ID.test(id)) throw new ValidationError(`invalid container id ${JSON.stringify(id)}`);
+}

@@ -1,0 +1,9 @@
+/** The network module: what corrald wires into container start/stop (see docs/networking.md). */
+export { BridgeNetwork, type Attachment, type BridgeNetworkOptions, type NetworkInfo, type RepairReport } from './bridge.js';
+export { NetnsStore } from './netns.js';
+export { nsenterNetArgs, unshareInNetnsArgs, NAMESPACES_WITHOUT_NET } from './argv.js';
+export { Ipam, macFor, type Lease, type LeaseFile } from './ipam.js';
+export { parsePortMapping, parsePortMappings, formatPortMapping, formatHostPort, mappingsClash, ANY_HOST_IP, type PortMapping, type Protocol } from './ports.js';
+export { type PublishedPort } from './port-store.js';
+export { chooseSubnet, DEFAULT_SUBNET_CANDIDATES } from './subnet.js';
+export { ProcSysctl, MemorySysctl, type Sysctl } from './sysctl.js';

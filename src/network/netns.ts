@@ -1,0 +1,141 @@
+import { mkdir, open, readdir, rmdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NetworkError, ValidationError, fsError, isErrno } from '../errors.js';
+import type { Runner } from '../system/runner.js';
+import { networkFailure } from './fail.js';
+
+/**
+ * Persistent network namespaces, one file per container at `<runRoot>/netns/<id12>`, made before
+ * the container's program runs (so its address, routes and veth exist when it starts) and joined
+ * by the container chain with `nsenter --net=<file>` (src/network/argv.ts).
+ *
+ * As `ip netns add` does for /run/netns, the directory is first made a bind mount of itself and
+ * private, so the nsfs bind mounts on its files never propagate to (or from) other mount namespaces.
+ * Each namespace is kept alive by a bind mount of `/proc/PID/ns/net` on its file
+ * (`unshare --net=<file> true`); removing it is umount + unlink. Everything is idempotent.
+ */
+export class NetnsStore {
+  readonly dir: string;
+  private dirReady = false;
+
+  constructor(
+    runRoot: string,
+    private readonly runner: Runner,
+  ) {
+    this.dir = join(runRoot, 'netns');
+  }
+
+  path(id: string): string {
+    return join(this.dir, key(id));
+  }
+
+  /** Create (or find) the namespace of `id`; returns its file. */
+  async create(id: string): Promise<string> {
+    const file = this.path(id);
+    await this.prepareDir();
+    if (await this.isMountpoint(file)) return file;
+    try {
+      const fh = await open(file, 'a', 0o444);
+      await fh.close();
+    } catch (err) {
+      throw fsError('create', file, err);
+    }
+    try {
+      await this.runner.run('unshare', [`--net=${file}`, 'true']);
+    } catch (err) {
+      await unlink(file).catch(() => {});
+      throw networkFailure('create network namespace', file, err);
+    }
+    return file;
+  }
+
+  /** Unmount and delete `id`'s namespace file; nothing to do when it is gone. */
+  async remove(id: string): Promise<void> {
+    const file = this.path(id);
+    if (await this.isMountpoint(file)) {
+      try {
+        await this.runner.run('umount', [file]);
+      } catch (err) {
+        throw networkFailure('remove network namespace', file, err);
+      }
+    }
+    try {
+      await unlink(file);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw fsError('remove', file, err);
+    }
+  }
+
+  /** The short ids that have a namespace file. */
+  async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((n) => !n.startsWith('.')).sort();
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw fsError('read', this.dir, err);
+    }
+  }
+
+  /** Remove the namespaces of containers not in `knownIds` (after a crash); returns the short ids removed. */
+  async repair(knownIds: Iterable<string>): Promise<string[]> {
+    const known = new Set([...knownIds].map(key));
+    const removed: string[] = [];
+    for (const k of await this.list()) {
+      if (known.has(k)) continue;
+      await this.remove(k);
+      removed.push(k);
+    }
+    return removed;
+  }
+
+  /**
+   * Undo the directory's bind mount and remove it, when no namespace is left (uninstall, tests).
+   * Refused while namespaces exist.
+   */
+  async removeDir(): Promise<void> {
+    const left = await this.list();
+    if (left.length > 0) throw new NetworkError(`remove ${this.dir}: network namespaces left: ${left.join(' ')}`, { dir: this.dir });
+    if (await this.isMountpoint(this.dir)) {
+      try {
+        await this.runner.run('umount', [this.dir]);
+      } catch (err) {
+        throw networkFailure('unmount', this.dir, err);
+      }
+    }
+    try {
+      await rmdir(this.dir);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw fsError('remove', this.dir, err);
+    }
+    this.dirReady = false;
+  }
+
+  private async prepareDir(): Promise<void> {
+    if (this.dirReady) return;
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw fsError('mkdir', this.dir, err);
+    }
+    if (!(await this.isMountpoint(this.dir))) {
+      try {
+        await this.runner.run('mount', ['--bind', this.dir, this.dir]);
+        await this.runner.run('mount', ['--make-private', this.dir]);
+      } catch (err) {
+        throw networkFailure('make a private bind mount of', this.dir, err);
+      }
+    }
+    this.dirReady = true;
+  }
+
+  private async isMountpoint(path: string): Promise<boolean> {
+    const r = await this.runner.run('mountpoint', ['-q', path], { allowFailure: true });
+    return r.exitCode === 0;
+  }
+}
+
+/** The file name for an id: its first 12 characters, as for attach sockets. */
+function key(id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new ValidationError(`network namespace for ${JSON.stringify(id)}: not a container id`);
+  return id.slice(0, 12);
+}
