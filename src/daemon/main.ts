@@ -15,6 +15,8 @@ import { templateSource } from './templates.js';
 import { findProgram } from '../system/which.js';
 import { dataRootCheck } from '../system/doctor.js';
 import { EventJournal } from './events.js';
+import { loadPeerCred } from './peer.js';
+import { groupId } from '../system/groups.js';
 import { parseDuration } from '../util/time.js';
 import { join } from 'node:path';
 
@@ -26,8 +28,9 @@ const program = new Command('corrald')
   .option('--cgroup-parent <name>', "name of Corral's cgroup subtree [env CORRAL_CGROUP_PARENT]", undefined)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-stderr', 'also write logs to stderr', false)
+  .option('--group <name>', 'also serve members of this group: the socket becomes root:GROUP 0660 [env CORRAL_GROUP]', process.env.CORRAL_GROUP)
   .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, doubling up to 30x; runs of 60x reset it (Kubernetes: 10s) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '10s')
-  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string }) => {
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string }) => {
     const baseMs = parseDuration(opts.restartBackoffBase, '--restart-backoff-base');
     if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
     const paths = resolvePaths(opts);
@@ -46,7 +49,9 @@ const program = new Command('corrald')
       const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare') });
       await containers.init();
       const exec = new ExecSessions(containers, shimPath(), log);
-      const server = await listen(buildRouter({ paths, containers, exec, templates, log, events }), socketPath(paths), log);
+      const peercred = loadPeerCred();
+      const group = opts.group ? { name: opts.group, gid: await groupId(opts.group) } : undefined;
+      const server = await listen(buildRouter({ paths, containers, exec, templates, log, events }), socketPath(paths), log, { peercred, ...(group ? { group } : {}) });
       log.info('corrald listening', { socket: socketPath(paths), pid: process.pid, cgroupDriver: cgroups.driver });
       const shutdown = (sig: string): void => {
         log.info('corrald stopping; containers keep running', { signal: sig });
