@@ -18,6 +18,7 @@ import { CorralError, InvalidStateError, NotFoundError, ValidationError } from '
 import { startArgv } from '../namespaces/argv.js';
 import { isSameProcess } from '../system/procfs.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+import { crashPoint } from '../util/crash.js';
 import { etcBinds, writeEtcFiles } from './etc-files.js';
 import { ContainerIndex } from './index.js';
 import { MASKED_PATHS, READONLY_PATHS } from './policy.js';
@@ -135,6 +136,7 @@ export class Containers {
       this.index.add(config);
     }
     await this.collectExits();
+    await this.removeOrphans();
     await this.resumePolicies();
     for (const c of this.index.all()) {
       if (!c.healthcheck) continue;
@@ -152,6 +154,24 @@ export class Containers {
     this.health.close();
     this.watcher?.close();
     if (this.sweep) clearInterval(this.sweep);
+  }
+
+  /**
+   * What an interrupted operation can leave: a cgroup of no container (or of one not running, from
+   * a start cut short), an attach socket of no container. Removed at every daemon start.
+   */
+  private async removeOrphans(): Promise<void> {
+    for (const id of await this.deps.cgroups.list()) {
+      const known = this.index.get(id);
+      if (known && (await this.state(id)).status === 'running') continue;
+      this.deps.log.warn('removing a cgroup left by an interrupted operation', { id });
+      await this.deps.cgroups.remove(id).catch((err: unknown) => this.deps.log.error('cannot remove orphan cgroup', { id, err: String(err) }));
+    }
+    const sockets = join(this.deps.paths.runRoot, 'a');
+    const live = new Set(this.index.all().map((c) => `${c.id.slice(0, 12)}.sock`));
+    for (const f of await readdir(sockets).catch(() => [] as string[])) {
+      if (!live.has(f)) await rm(join(sockets, f), { force: true });
+    }
   }
 
   /**
@@ -321,8 +341,11 @@ export class Containers {
     this.index.reserve(config.name, config.id);
     try {
       await this.store.prepare(config);
+      crashPoint('create:prepared');
       await writeEtcFiles(this.store, config);
+      crashPoint('create:etc-written');
       await this.store.writeConfig(config); // the commit point
+      crashPoint('create:committed');
       this.index.add(config);
     } catch (err) {
       this.index.release(config.name, config.id);
@@ -372,6 +395,7 @@ export class Containers {
     });
     await this.parentReady;
     await this.deps.cgroups.create(c.id);
+    crashPoint('start:cgroup-created');
     const applied = await this.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }).catch(async (err: unknown) => {
       await this.deps.cgroups.remove(c.id).catch(() => {});
       throw err;
@@ -399,6 +423,7 @@ export class Containers {
       this.deps.unshare,
     );
     const monitor = spawnMonitor(this.deps.shim, argv, this.store.file(c.id, 'monitor.log'));
+    crashPoint('start:monitor-spawned');
     t.mark('spawn');
     let started: { pid: number } | undefined;
     try {
@@ -513,6 +538,7 @@ export class Containers {
       if (!this.index.get(c.id)) return; // removed meanwhile (--rm)
       if ((await this.state(c.id)).status === 'running') throw new InvalidStateError(`cannot remove container ${c.name}: it was started again`);
       await this.deps.cgroups.remove(c.id);
+      crashPoint('remove:cgroup-removed');
       await this.destroy(c);
     });
   }

@@ -6,6 +6,7 @@ import { INITIAL_RESTART_STATE, type RestartState } from './restart-policy.js';
 import { containerDir, containersDir, type CorralPaths } from '../config.js';
 import { fsError, isErrno } from '../errors.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
+import { crashPoint } from '../util/crash.js';
 
 /** What the monitor writes (docs/shim.md). */
 export interface RuntimeRecord {
@@ -135,6 +136,7 @@ export class ContainerStore {
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw fsError('remove', this.dir(id), err);
     }
+    crashPoint('remove:renamed-to-trash');
     await rm(trash, { recursive: true, force: true }).catch((err) => {
       throw fsError('remove', trash, err);
     });
