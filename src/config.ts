@@ -46,4 +46,9 @@ export const templatesDir = (p: CorralPaths): string => join(p.dataRoot, 'templa
 export const exitsDir = (p: CorralPaths): string => join(p.runRoot, 'exits');
 /** Unix socket paths are limited to 108 bytes: keep attach sockets short. */
 export const attachSocketPath = (p: CorralPaths, id: string): string => join(p.runRoot, 'a', `${id.slice(0, 12)}.sock`);
-export const daemonLogPath = (p: CorralPaths): string => join(p.runRoot, 'corrald.log');
+/**
+ * corrald's log: /var/log/corral/corrald.log for the default installation (it must outlive a
+ * reboot); an installation with its own run root keeps its log there (tests, side-by-side setups).
+ */
+export const daemonLogPath = (p: CorralPaths): string =>
+  process.env.CORRAL_LOG_FILE ?? (p.runRoot === DEFAULT_PATHS.runRoot ? '/var/log/corral/corrald.log' : join(p.runRoot, 'corrald.log'));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { daemonLogPath, socketPath, type CorralPaths } from '../config.js';
@@ -61,6 +62,7 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
     throw new CorralError('unavailable', `corrald is not running and ${entry} does not exist (run npm run build)`);
   }
   mkdirSync(paths.runRoot, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(log), { recursive: true, mode: 0o750 });
   const fd = openSync(log, 'a', 0o600);
   let exited: number | string | null = null;
   try {

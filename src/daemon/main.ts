@@ -18,7 +18,7 @@ import { EventJournal } from './events.js';
 import { loadPeerCred } from './peer.js';
 import { groupId } from '../system/groups.js';
 import { parseDuration } from '../util/time.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -38,6 +38,7 @@ const program = new Command('corrald')
     await mkdir(paths.dataRoot, { recursive: true, mode: 0o700 });
     const dataRoot = await dataRootCheck(paths.dataRoot);
     if (dataRoot.status === 'fail') throw new CorralError('unavailable', `${dataRoot.detail}; ${dataRoot.fix}`);
+    await mkdir(dirname(daemonLogPath(paths)), { recursive: true, mode: 0o750 });
     const log = new JsonLogger(daemonLogPath(paths), opts.logLevel, opts.logStderr);
     const release = await acquirePidFile(pidFilePath(paths));
     try {
