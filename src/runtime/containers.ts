@@ -265,10 +265,9 @@ export class Containers {
   }
 
   async state(id: string): Promise<ContainerState> {
-    const runtime = await this.store.readRuntime(id);
-    const exit = await this.store.readExit(id);
+    const [runtime, exit, saved] = await Promise.all([this.store.readRuntime(id), this.store.readExit(id), this.store.readOom(id)]);
     // After an exit the count was saved before the cgroup went; while running it is live.
-    let oom = await this.store.readOom(id);
+    let oom = saved;
     if (!oom && runtime && !exit) {
       const kills = await this.deps.cgroups.oomKills(id).catch(() => 0);
       const c = this.index.get(id);
@@ -289,25 +288,27 @@ export class Containers {
   }
 
   async list(all: boolean): Promise<ContainerSummary[]> {
-    const out: ContainerSummary[] = [];
-    for (const c of this.index.all()) {
-      const s = await this.state(c.id);
-      if (!all && s.status !== 'running') continue;
-      out.push({
-        id: c.id,
-        name: c.name,
-        template: c.template,
-        command: c.command,
-        status: s.status,
-        statusText: statusText(s),
-        exitCode: s.exitCode,
-        pid: s.pid,
-        createdAt: c.createdAt,
-        startedAt: s.startedAt,
-        finishedAt: s.finishedAt,
-      });
-    }
-    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    // One state read per container, all at once: each is a few small files and /proc reads.
+    const rows = await Promise.all(
+      this.index.all().map(async (c): Promise<ContainerSummary | undefined> => {
+        const s = await this.state(c.id);
+        if (!all && s.status !== 'running') return undefined;
+        return {
+          id: c.id,
+          name: c.name,
+          template: c.template,
+          command: c.command,
+          status: s.status,
+          statusText: statusText(s),
+          exitCode: s.exitCode,
+          pid: s.pid,
+          createdAt: c.createdAt,
+          startedAt: s.startedAt,
+          finishedAt: s.finishedAt,
+        };
+      }),
+    );
+    return rows.filter((r): r is ContainerSummary => r !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   async inspect(ref: string): Promise<ContainerInspect> {

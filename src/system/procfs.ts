@@ -31,19 +31,18 @@ export function processStartTimeSync(pid: number, procRoot = '/proc'): number | 
   }
 }
 
-/** True when `pid` is alive and is the very process that started at `startTime`. */
+/** True when `pid` is alive (not a zombie) and is the very process that started at `startTime`. */
 export async function isSameProcess(pid: number, startTime: number, procRoot = '/proc'): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const st = await processStartTime(pid, procRoot);
-  if (st !== startTime) return false;
-  // A zombie has exited already.
+  let stat: string;
   try {
-    const stat = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    stat = await readFile(`${procRoot}/${pid}/stat`, 'utf8');
   } catch {
     return false;
   }
+  if (parseStatStartTime(stat) !== startTime) return false;
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state !== 'Z' && state !== 'X';
 }
 
 /** Pids in a cgroup.procs file (v1 or v2). */
