@@ -19,6 +19,8 @@ import { doctor, registerDoctor, type DoctorRequest } from './commands/doctor.js
 import { registerUpdate, update, type UpdateCommandRequest } from './commands/update.js';
 import { registerStats, stats, type StatsRequest } from './commands/stats.js';
 import { events, registerEvents, type EventsRequest } from './commands/events.js';
+import { attach, registerAttach, type AttachRequest } from './commands/attach.js';
+import { registerWait, wait, type WaitRequest } from './commands/wait.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
 export interface Requests {
@@ -39,6 +41,8 @@ export interface Requests {
   update: UpdateCommandRequest;
   stats: StatsRequest;
   events: EventsRequest;
+  attach: AttachRequest;
+  wait: WaitRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -61,6 +65,8 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   update,
   stats,
   events,
+  attach,
+  wait,
 };
 
 /**
@@ -104,6 +110,8 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerUpdate(program, to('update'));
   registerStats(program, to('stats'));
   registerEvents(program, to('events'));
+  registerAttach(program, to('attach'));
+  registerWait(program, to('wait'));
   return program;
 }
 
