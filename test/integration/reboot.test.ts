@@ -1,0 +1,66 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { corral, installation, uniqueName } from '../support/corral.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function inspect(name: string): Promise<any> {
+  return JSON.parse((await corral(['inspect', name])).stdout)[0];
+}
+function kill9(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
+describe('a host reboot, simulated', () => {
+  it('brings back always and unless-stopped containers when corrald starts; leaves no and stopped ones down', async () => {
+    const always = uniqueName('boot-always');
+    const unless = uniqueName('boot-unless');
+    const stopped = uniqueName('boot-stopped');
+    const plain = uniqueName('boot-no');
+    await corral(['run', '-d', '--name', always, '--restart', 'always', 'busybox', 'sleep', '300']);
+    await corral(['run', '-d', '--name', unless, '--restart', 'unless-stopped', 'busybox', 'sleep', '300']);
+    await corral(['run', '-d', '--name', stopped, '--restart', 'unless-stopped', 'busybox', 'sleep', '300']);
+    await corral(['run', '-d', '--name', plain, 'busybox', 'sleep', '300']);
+    await corral(['stop', '-t', '0', stopped]);
+    try {
+      const inst = installation();
+      // Power off: corrald, every monitor and every container process die at once (monitors
+      // first, so nobody writes an exit record), and /run is wiped.
+      kill9(Number(readFileSync(join(inst.runRoot, 'corrald.pid'), 'utf8').split(' ')[0]));
+      const runtimes = [always, unless, plain].map(async (n) => JSON.parse(readFileSync(join(inst.dataRoot, 'containers', (await inspect(n)).id, 'runtime.json'), 'utf8')));
+      const rts = await Promise.all(runtimes);
+      for (const rt of rts) kill9(rt.monitorPid);
+      for (const rt of rts) kill9(rt.pid);
+      await sleep(300);
+      kill9(Number(readFileSync(join(inst.runRoot, 'corrald.pid'), 'utf8').split(' ')[0]));
+      for (const entry of readdirSync(inst.runRoot)) rmSync(join(inst.runRoot, entry), { recursive: true, force: true });
+      // Leftover cgroups are what a reboot would clear too: the new corrald removes them itself.
+
+      // Boot: the first command starts corrald.
+      const ps = await corral(['ps', '-a', '--format', 'json']);
+      expect(ps.exitCode).toBe(0);
+      const until = async (n: string): Promise<any> => {
+        for (let i = 0; i < 100; i++) {
+          const s = (await inspect(n)).state;
+          if (s.status === 'running') return s;
+          await sleep(100);
+        }
+        return (await inspect(n)).state;
+      };
+      expect((await until(always)).status).toBe('running');
+      expect((await until(unless)).status).toBe('running');
+      await sleep(1000);
+      expect((await inspect(stopped)).state.status).toBe('exited');
+      const p = (await inspect(plain)).state;
+      expect(p.status).toBe('exited');
+      expect(p.error).toMatch(/without an exit record/);
+      expect(existsSync(join(inst.runRoot, 'corrald.sock'))).toBe(true);
+    } finally {
+      await corral(['rm', '-f', always, unless, stopped, plain]);
+    }
+  }, 60_000);
+});
