@@ -5,11 +5,11 @@ import type { RunOptions, RunResult, Runner } from '../system/runner.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { networkFailure } from './fail.js';
 import { Ipam, macFor, type Lease } from './ipam.js';
-import { parseCidr, parseIpv4 } from './ipv4.js';
-import { listenerBlocks, readListeners } from './listeners.js';
-import { FAMILY, PORTS_CHAIN, baseScript, deleteRulesScript, parseChainRules, publishScript } from './nft.js';
-import { PortStore, type PublishedPort } from './port-store.js';
-import { formatHostPort, mappingsClash, type PortMapping } from './ports.js';
+import { parseCidr } from './ipv4.js';
+import { FAMILY, baseScript } from './nft.js';
+import type { PublishedPort } from './port-store.js';
+import type { PortMapping } from './ports.js';
+import { Publisher } from './publisher.js';
 import { DEFAULT_SUBNET_CANDIDATES, chooseSubnet, parseRoutes } from './subnet.js';
 import { ProcSysctl, type Sysctl } from './sysctl.js';
 
@@ -84,7 +84,7 @@ export class BridgeNetwork {
   readonly dir: string;
   private readonly runner: Runner;
   private readonly ipam: Ipam;
-  private readonly portStore: PortStore;
+  private readonly publisher: Publisher;
   private readonly sysctl: Sysctl;
   private readonly vethPrefix: string;
   private readonly mutex = new KeyedMutex();
@@ -100,7 +100,7 @@ export class BridgeNetwork {
     this.runner = o.runner;
     this.dir = join(o.dataRoot, 'network', this.name);
     this.ipam = new Ipam(join(this.dir, 'leases.json'));
-    this.portStore = new PortStore(join(this.dir, 'ports.json'));
+    this.publisher = new Publisher({ runner: this.runner, table: this.table, file: join(this.dir, 'ports.json'), procNet: o.procNet });
     this.sysctl = o.sysctl ?? new ProcSysctl();
   }
 
@@ -185,15 +185,19 @@ export class BridgeNetwork {
     checkId(id);
     const net = await this.info();
     const hostVeth = this.vethName(id);
+    const had = await this.ipam.get(id);
     const lease = await this.ipam.lease(id, { hostVeth, ip: o.ip });
     const inside = [`addr add ${lease.ip}/${net.prefix} dev eth0`, 'link set eth0 up', 'link set lo up', `route add default via ${net.gateway} dev eth0`, ''].join('\n');
+    let created = false;
     try {
       await this.cmd('create veth', hostVeth, 'ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', lease.mac, 'netns', netnsFile]);
+      created = true;
       await this.cmd('attach veth', `${hostVeth} to bridge ${net.bridge}`, 'ip', ['link', 'set', hostVeth, 'master', net.bridge, 'up']);
       await this.cmd('configure eth0 in', netnsFile, 'nsenter', [`--net=${netnsFile}`, 'ip', '-batch', '-'], { input: inside });
     } catch (err) {
-      await this.runner.run('ip', ['link', 'del', hostVeth], { allowFailure: true });
-      await this.ipam.release(id);
+      // Undo only what this call made: a second attach of an attached container must not cut it off.
+      if (created) await this.runner.run('ip', ['link', 'del', hostVeth], { allowFailure: true });
+      if (!had) await this.ipam.release(id);
       throw err;
     }
     return { ip: lease.ip, mac: lease.mac, gateway: net.gateway, prefix: net.prefix, hostVeth };
@@ -208,6 +212,13 @@ export class BridgeNetwork {
     await this.ipam.release(id);
   }
 
+  /** Check a fixed `--ip` for `id` without leasing it (at create time); returns it normalized. */
+  async checkAddress(id: string, ip: string): Promise<string> {
+    checkId(id);
+    await this.info();
+    return this.ipam.check(id, ip);
+  }
+
   /** `id`'s lease, if it has one. */
   async lease(id: string): Promise<Lease | undefined> {
     return this.ipam.get(id);
@@ -220,59 +231,19 @@ export class BridgeNetwork {
    */
   async publish(id: string, containerIp: string, ports: readonly PortMapping[]): Promise<void> {
     checkId(id);
-    if (parseIpv4(containerIp) === undefined) throw new ValidationError(`publish ports of ${id.slice(0, 12)}: ${JSON.stringify(containerIp)} is not an IPv4 address`);
-    if (ports.length === 0) return;
-    await this.info();
-    await this.mutex.run('ports', async () => {
-      const all = await this.portStore.load();
-      const asked: PortMapping[] = [];
-      for (const p of ports) {
-        const dup = asked.find((q) => mappingsClash(p, q));
-        if (dup) throw new ValidationError(`publish ${formatHostPort(p)}: given twice`, { port: p });
-        for (const [other, list] of Object.entries(all)) {
-          if (list.some((q) => mappingsClash(p, q))) {
-            throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is already published by container ${other.slice(0, 12)}`, { port: p, id: other });
-          }
-        }
-        asked.push(p);
-      }
-      const listeners = await readListeners(this.o.procNet);
-      for (const p of ports) {
-        const l = listeners.find((x) => listenerBlocks(x, p));
-        if (l) {
-          throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is in use by another program (listening on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port})`, {
-            port: p,
-          });
-        }
-      }
-      const added: PublishedPort[] = ports.map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, containerIp }));
-      await this.portStore.save({ ...all, [id]: [...(all[id] ?? []), ...added] });
-      try {
-        await this.nft(`publish ports of ${id.slice(0, 12)} in`, `table ${FAMILY} ${this.table}`, publishScript(this.table, id, containerIp, ports));
-      } catch (err) {
-        await this.portStore.save(all);
-        throw err;
-      }
-    });
+    if (ports.length > 0) await this.info();
+    await this.publisher.publish(id, containerIp, ports);
   }
 
   /** Remove `id`'s DNAT rules and records. Idempotent. */
   async unpublish(id: string): Promise<void> {
     checkId(id);
-    await this.mutex.run('ports', async () => {
-      const handles = (await this.portRules()).filter((r) => r.comment === id).map((r) => r.handle);
-      if (handles.length > 0) await this.nft(`unpublish ports of ${id.slice(0, 12)} in`, `table ${FAMILY} ${this.table}`, deleteRulesScript(this.table, PORTS_CHAIN, handles));
-      const all = await this.portStore.load();
-      if (all[id]) {
-        delete all[id];
-        await this.portStore.save(all);
-      }
-    });
+    await this.publisher.unpublish(id);
   }
 
   /** Published ports by container id. */
   async published(): Promise<Record<string, PublishedPort[]>> {
-    return this.portStore.load();
+    return this.publisher.published();
   }
 
   /**
@@ -300,15 +271,7 @@ export class BridgeNetwork {
         if (await this.deleteLink(n, 'delete veth')) report.veths.push(n);
       }
     }
-    await this.mutex.run('ports', async () => {
-      const stale = (await this.portRules()).filter((r) => r.comment !== undefined && !known.has(r.comment));
-      if (stale.length > 0) await this.nft('remove stale port rules from', `table ${FAMILY} ${this.table}`, deleteRulesScript(this.table, PORTS_CHAIN, stale.map((r) => r.handle)));
-      const all = await this.portStore.load();
-      const unknown = Object.keys(all).filter((id) => !known.has(id));
-      for (const id of unknown) delete all[id];
-      if (unknown.length > 0) await this.portStore.save(all);
-      report.ports.push(...[...new Set([...stale.map((r) => r.comment!), ...unknown])].sort());
-    });
+    report.ports.push(...(await this.publisher.removeUnknown(known)));
     return report;
   }
 
@@ -326,7 +289,7 @@ export class BridgeNetwork {
       throw new NetworkError(`delete table ${FAMILY} ${this.table}: ${del.stderr.trim().split('\n')[0]}`, { table: this.table });
     }
     await this.deleteLink(this.name, 'delete bridge');
-    for (const f of [this.ipam.file, this.portStore.file]) {
+    for (const f of [this.ipam.file, this.publisher.store.file]) {
       try {
         await rm(f, { force: true });
       } catch (err) {
@@ -339,15 +302,6 @@ export class BridgeNetwork {
       if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTEMPTY')) throw fsError('remove', this.dir, err);
     }
     this.ready = undefined;
-  }
-
-  private async portRules(): Promise<{ handle: number; comment?: string }[]> {
-    const r = await this.runner.run('nft', ['-j', 'list', 'chain', FAMILY, this.table, PORTS_CHAIN], { allowFailure: true });
-    if (r.exitCode !== 0) {
-      if (GONE.test(r.stderr)) return [];
-      throw new NetworkError(`list chain ${PORTS_CHAIN} of table ${FAMILY} ${this.table}: ${r.stderr.trim().split('\n')[0]}`, { table: this.table });
-    }
-    return parseChainRules(r.stdout);
   }
 
   /** `ip link del`; true when it deleted something, false when there was nothing to delete. */

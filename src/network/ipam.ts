@@ -122,6 +122,19 @@ export class Ipam {
     });
   }
 
+  /**
+   * Would `ip` be granted to `id` now? Throws the error `lease` would (outside the subnet, the
+   * gateway, taken by another container); for checking `--ip` at create time, before a start.
+   */
+  async check(id: string, ip: string): Promise<string> {
+    const f = await this.load();
+    if (!f) throw new NetworkError(`check --ip ${ip}: ${this.file} is missing; ensure the network first`, { file: this.file });
+    const existing = f.leases[id];
+    if (existing?.ip === ip) return ip;
+    const taken = new Map(Object.entries(f.leases).map(([k, l]) => [l.ip, k]));
+    return checkFixed(ip, f, requireCidr(f.subnet), taken);
+  }
+
   /** Free `id`'s address; returns the lease it had (undefined when none: idempotent). */
   async release(id: string): Promise<Lease | undefined> {
     return this.mutex.run('file', async () => {

@@ -11,6 +11,9 @@ import type { PortMapping } from './ports.js';
  *                               entering the bridge (host-local clients); hairpin (subnet → subnet via DNAT)
  *   forward     (filter)        to the bridge: replies and published ports accepted, the rest dropped;
  *                               from the bridge: accepted
+ *   guard       (filter, raw)   drop packets entering from the bridge for 127.0.0.0/8: route_localnet
+ *                               on the bridge (needed for host-local clients) would otherwise let a
+ *                               container reach the host's loopback-only services (CVE-2020-8558)
  *
  * The base chains are flushed and refilled in the same transaction that (re)creates them, so
  * `ensure` is idempotent and never leaves a moment without rules; `ports` is never flushed by it.
@@ -35,10 +38,12 @@ export function baseScript(o: BaseRuleOptions): string {
     `add chain ${t} output { type nat hook output priority -100; policy accept; }`,
     `add chain ${t} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
     `add chain ${t} forward { type filter hook forward priority filter; policy accept; }`,
+    `add chain ${t} guard { type filter hook prerouting priority raw; policy accept; }`,
     `flush chain ${t} prerouting`,
     `flush chain ${t} output`,
     `flush chain ${t} postrouting`,
     `flush chain ${t} forward`,
+    `flush chain ${t} guard`,
     `add rule ${t} prerouting fib daddr type local jump ${PORTS_CHAIN}`,
     `add rule ${t} output fib daddr type local jump ${PORTS_CHAIN}`,
     `add rule ${t} postrouting ip saddr ${o.subnet} oifname != ${br} masquerade`,
@@ -48,6 +53,7 @@ export function baseScript(o: BaseRuleOptions): string {
     `add rule ${t} forward oifname ${br} ct status dnat accept`,
     `add rule ${t} forward iifname ${br} accept`,
     `add rule ${t} forward oifname ${br} drop`,
+    `add rule ${t} guard iifname ${br} ip daddr 127.0.0.0/8 drop`,
     '',
   ].join('\n');
 }

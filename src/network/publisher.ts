@@ -1,0 +1,105 @@
+import { ConflictError, NetworkError, ValidationError } from '../errors.js';
+import type { Runner } from '../system/runner.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { networkFailure } from './fail.js';
+import { parseIpv4 } from './ipv4.js';
+import { listenerBlocks, readListeners } from './listeners.js';
+import { FAMILY, PORTS_CHAIN, deleteRulesScript, parseChainRules, publishScript, type TaggedRule } from './nft.js';
+import { PortStore, type PublishedPort } from './port-store.js';
+import { formatHostPort, mappingsClash, type PortMapping } from './ports.js';
+
+const GONE = /No such file or directory/;
+
+/**
+ * Published ports of one network: DNAT rules in the `ports` chain of its table, one per port,
+ * tagged with the container id, and their record in ports.json (written first, so two containers
+ * never get the same host port). No userland proxy: a remote client's address reaches the container.
+ */
+export class Publisher {
+  readonly store: PortStore;
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly o: { runner: Runner; table: string; file: string; procNet?: string | undefined }) {
+    this.store = new PortStore(o.file);
+  }
+
+  /** Refuses a host port published already (by any container) or used by another program. */
+  async publish(id: string, containerIp: string, ports: readonly PortMapping[]): Promise<void> {
+    if (parseIpv4(containerIp) === undefined) throw new ValidationError(`publish ports of ${id.slice(0, 12)}: ${JSON.stringify(containerIp)} is not an IPv4 address`);
+    if (ports.length === 0) return;
+    await this.mutex.run('ports', async () => {
+      const all = await this.store.load();
+      ports.forEach((p, i) => {
+        if (ports.slice(0, i).some((q) => mappingsClash(p, q))) throw new ValidationError(`publish ${formatHostPort(p)}: given twice`, { port: p });
+        for (const [other, list] of Object.entries(all)) {
+          if (list.some((q) => mappingsClash(p, q))) {
+            throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is already published by container ${other.slice(0, 12)}`, { port: p, id: other });
+          }
+        }
+      });
+      const listeners = await readListeners(this.o.procNet);
+      for (const p of ports) {
+        const l = listeners.find((x) => listenerBlocks(x, p));
+        if (l) {
+          const where = `${l.address.includes('.') ? l.address : `[${l.address}]`}:${l.port}`;
+          throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is in use by another program (listening on ${where})`, { port: p });
+        }
+      }
+      const added: PublishedPort[] = ports.map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, containerIp }));
+      await this.store.save({ ...all, [id]: [...(all[id] ?? []), ...added] });
+      try {
+        await this.nft(`publish ports of ${id.slice(0, 12)} in`, publishScript(this.o.table, id, containerIp, ports));
+      } catch (err) {
+        await this.store.save(all);
+        throw err;
+      }
+    });
+  }
+
+  /** Remove `id`'s rules (by handle) and record. Idempotent. */
+  async unpublish(id: string): Promise<void> {
+    await this.mutex.run('ports', async () => {
+      const handles = (await this.rules()).filter((r) => r.comment === id).map((r) => r.handle);
+      if (handles.length > 0) await this.nft(`unpublish ports of ${id.slice(0, 12)} in`, deleteRulesScript(this.o.table, PORTS_CHAIN, handles));
+      const all = await this.store.load();
+      if (all[id]) {
+        delete all[id];
+        await this.store.save(all);
+      }
+    });
+  }
+
+  async published(): Promise<Record<string, PublishedPort[]>> {
+    return this.store.load();
+  }
+
+  /** Remove the rules and records of containers not in `known`; returns their ids. */
+  async removeUnknown(known: ReadonlySet<string>): Promise<string[]> {
+    return this.mutex.run('ports', async () => {
+      const stale = (await this.rules()).filter((r) => r.comment !== undefined && !known.has(r.comment));
+      if (stale.length > 0) await this.nft('remove stale port rules from', deleteRulesScript(this.o.table, PORTS_CHAIN, stale.map((r) => r.handle)));
+      const all = await this.store.load();
+      const unknown = Object.keys(all).filter((id) => !known.has(id));
+      for (const id of unknown) delete all[id];
+      if (unknown.length > 0) await this.store.save(all);
+      return [...new Set([...stale.map((r) => r.comment!), ...unknown])].sort();
+    });
+  }
+
+  private async rules(): Promise<TaggedRule[]> {
+    const r = await this.o.runner.run('nft', ['-j', 'list', 'chain', FAMILY, this.o.table, PORTS_CHAIN], { allowFailure: true });
+    if (r.exitCode !== 0) {
+      if (GONE.test(r.stderr)) return []; // no table yet (or any more): no rules
+      throw new NetworkError(`list chain ${PORTS_CHAIN} of table ${FAMILY} ${this.o.table}: ${r.stderr.trim().split('\n')[0]}`, { table: this.o.table });
+    }
+    return parseChainRules(r.stdout);
+  }
+
+  private async nft(operation: string, script: string): Promise<void> {
+    try {
+      await this.o.runner.run('nft', ['-f', '-'], { input: script });
+    } catch (err) {
+      throw networkFailure(operation, `table ${FAMILY} ${this.o.table}`, err);
+    }
+  }
+}
