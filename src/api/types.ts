@@ -64,6 +64,59 @@ export interface CreateRequest {
   healthcheck?: { test: string | string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string; onFailure?: string };
   /** Run even where a requested limit's controller is missing on this host (it is then not enforced). */
   ignoreMissingLimits?: boolean;
+  /**
+   * `bridge` (the default network), `none` (loopback only), `host` (the host's network namespace),
+   * or network names; several names join several networks, the first one has the default route.
+   */
+  network?: string[];
+  /** A fixed IPv4 address on the first network (`--ip`). */
+  ip?: string;
+  /** More names the container answers to on its networks (`--network-alias`). */
+  networkAliases?: string[];
+  /** `-p [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]`. */
+  publish?: string[];
+  /** `-P`: publish every `expose` port on a random free host port. */
+  publishAll?: boolean;
+  /** `--expose PORT[/tcp|udp]`: ports `-P` publishes. */
+  expose?: string[];
+  /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
+  dns?: string[];
+}
+
+export type NetworkMode = 'bridge' | 'none' | 'host';
+export type PortProtocol = 'tcp' | 'udp';
+
+/** A host port forwarded to a container port (`-p`). `hostIp` 0.0.0.0 is every host address. */
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: PortProtocol;
+}
+
+export interface ExposedPort {
+  port: number;
+  protocol: PortProtocol;
+}
+
+/** One network a bridge-mode container joins. */
+export interface NetworkEndpointConfig {
+  network: string;
+  /** Fixed address, or null for the next free one at each start. */
+  ip: string | null;
+  aliases: string[];
+}
+
+/** How a container is networked; validated at create (src/runtime/spec.ts, src/runtime/networking.ts). */
+export interface ContainerNetworkConfig {
+  mode: NetworkMode;
+  /** bridge mode: the networks in order (the first has the default route and the published ports). */
+  networks: NetworkEndpointConfig[];
+  ports: PortBinding[];
+  expose: ExposedPort[];
+  publishAll: boolean;
+  /** Nameservers for /etc/resolv.conf; empty: the host's, minus loopback ones. */
+  dns: string[];
 }
 
 /** The validated, defaulted container configuration, stored as config.json. */
@@ -91,6 +144,7 @@ export interface ContainerConfig {
   oomScoreAdj: number | null;
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
+  network: ContainerNetworkConfig;
   createdAt: string;
 }
 
@@ -112,7 +166,12 @@ export interface HealthState {
 }
 
 /** What `corral update` changes; only the limits named are touched. */
-export type UpdateRequest = Omit<LimitRequest, 'oomScoreAdj'>;
+export type UpdateRequest = Omit<LimitRequest, 'oomScoreAdj'> & {
+  /** A new restart policy (takes effect at the next exit). */
+  restart?: string;
+  /** Replaces the labels. */
+  labels?: Record<string, string>;
+};
 
 export interface UpdateResponse {
   id: string;
@@ -177,11 +236,44 @@ export interface MountInfo {
   options: string[];
 }
 
+/** A running container's interface on one network. */
+export interface EndpointSettings {
+  network: string;
+  bridge: string;
+  /** The interface inside the container (`eth0`, `eth1`, …). */
+  ifname: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  /** The host side of the veth. */
+  hostVeth: string;
+  aliases: string[];
+}
+
+/** inspect's network section (Docker's NetworkSettings): addresses while running, config otherwise. */
+export interface NetworkSettings {
+  mode: NetworkMode;
+  /** The networks joined while running (empty otherwise), by name. */
+  networks: Record<string, EndpointSettings>;
+  /** The first network's address, while running. */
+  ipAddress: string | null;
+  gateway: string | null;
+  macAddress: string | null;
+  /** The ports in force while running (with `-P`'s host ports); as configured otherwise. */
+  ports: PortBinding[];
+  /** The container's network namespace file while running (bridge mode). */
+  sandboxKey: string | null;
+  /** For example that `host` mode shares the host's network stack. */
+  warnings: string[];
+}
+
 export interface ContainerInspect {
   id: string;
   name: string;
   config: ContainerConfig;
   state: ContainerState;
+  networkSettings: NetworkSettings;
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
   cgroup: { driver: 'v1' | 'v2'; paths: string[] };
@@ -203,6 +295,43 @@ export interface ContainerSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The network mode, and per network the container's address while it runs (else null). */
+  networkMode: NetworkMode;
+  networks: { name: string; ip: string | null }[];
+  /** Published ports: in force while running, as configured otherwise. */
+  ports: PortBinding[];
+}
+
+/** POST /v1/networks. */
+export interface NetworkCreateRequest {
+  name: string;
+  /** IPv4 subnet such as 10.89.0.0/16; default: the first free candidate. */
+  subnet?: string;
+}
+
+/** GET /v1/networks: one per network, the modes `host` and `none` included. */
+export interface NetworkSummary {
+  name: string;
+  /** `bridge` for the default and user-defined networks; `host` and `null` for the modes. */
+  driver: 'bridge' | 'host' | 'null';
+  bridge: string | null;
+  subnet: string | null;
+  gateway: string | null;
+  createdAt: string | null;
+  /** Containers attached now (running). */
+  containers: number;
+}
+
+/** GET /v1/networks/{name}. */
+export interface NetworkInspect extends Omit<NetworkSummary, 'containers'> {
+  /** nftables table (family inet) holding the network's NAT and port rules. */
+  table: string | null;
+  /** Running containers on the network. */
+  endpoints: { id: string; name: string; ipAddress: string; macAddress: string; hostVeth: string; aliases: string[] }[];
+  /** Containers configured with the network, running or not (they keep `network rm` from removing it). */
+  configured: { id: string; name: string }[];
+  /** Host ports forwarded into the network. */
+  ports: (PortBinding & { container: string; containerIp: string })[];
 }
 
 export interface ExecRequest {

@@ -21,6 +21,13 @@ import { registerStats, stats, type StatsRequest } from './commands/stats.js';
 import { events, registerEvents, type EventsRequest } from './commands/events.js';
 import { attach, registerAttach, type AttachRequest } from './commands/attach.js';
 import { registerWait, wait, type WaitRequest } from './commands/wait.js';
+import { registerValidate, validate, type ValidateRequest } from './commands/validate.js';
+import { explain, registerExplain, type ExplainRequest } from './commands/explain.js';
+import { plan, registerPlan, type PlanRequest } from './commands/plan.js';
+import { apply, registerApply, type ApplyRequest } from './commands/apply.js';
+import { deleteManifest, registerDelete, type DeleteRequest } from './commands/delete.js';
+import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
+import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
 export interface Requests {
@@ -43,6 +50,16 @@ export interface Requests {
   events: EventsRequest;
   attach: AttachRequest;
   wait: WaitRequest;
+  validate: ValidateRequest;
+  explain: ExplainRequest;
+  plan: PlanRequest;
+  apply: ApplyRequest;
+  delete: DeleteRequest;
+  drift: DriftRequest;
+  'network create': NetworkCreateCommandRequest;
+  'network ls': NetworkLsRequest;
+  'network inspect': NetworkInspectRequest;
+  'network rm': NetworkRmRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -67,6 +84,16 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   events,
   attach,
   wait,
+  validate,
+  explain,
+  plan,
+  apply,
+  delete: deleteManifest,
+  drift,
+  'network create': networkCreate,
+  'network ls': networkLs,
+  'network inspect': networkInspect,
+  'network rm': networkRm,
 };
 
 /**
@@ -112,6 +139,13 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerEvents(program, to('events'));
   registerAttach(program, to('attach'));
   registerWait(program, to('wait'));
+  registerValidate(program, to('validate'));
+  registerExplain(program, to('explain'));
+  registerPlan(program, to('plan'));
+  registerApply(program, to('apply'));
+  registerDelete(program, to('delete'));
+  registerDrift(program, to('drift'));
+  registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
   return program;
 }
 

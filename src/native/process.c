@@ -100,7 +100,11 @@ void process_run(struct process *p) {
   p->env[p->nenv] = NULL;
   step(mkdir_p(cwd));
   /* Before privileges drop: lowering it needs CAP_SYS_RESOURCE. */
-  if (p->oom_score_adj) step(write_file("/proc/self/oom_score_adj", p->oom_score_adj));
+  if (p->oom_score_adj && write_file("/proc/self/oom_score_adj", p->oom_score_adj) < 0) {
+    if (errno == EACCES && p->oom_score_adj[0] == '-')
+      failx("--oom-score-adj %s: lowering the OOM score needs CAP_SYS_RESOURCE, which root lacks on this host", p->oom_score_adj);
+    sync_die(1);
+  }
 
   /* 10. The bounding set goes first: dropping needs CAP_SETPCAP, which a
    * non-root uid loses at setuid. */

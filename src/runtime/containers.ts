@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { AppliedSetting } from '../cgroups/limits.js';
 import { limitsFromFlags, readHostResources, type HostResources } from './limits.js';
 import { mergeApplied, mergeLimits } from './limits-merge.js';
-import { formatRestartPolicy, type Backoff } from './restart-policy.js';
+import { formatRestartPolicy, parseRestartPolicy, type Backoff } from './restart-policy.js';
 import { Supervisor } from './supervisor.js';
 import { HealthMonitor } from './health-monitor.js';
 import { performance } from 'node:perf_hooks';
@@ -23,10 +23,12 @@ import { etcBinds, writeEtcFiles } from './etc-files.js';
 import { ContainerIndex } from './index.js';
 import { MASKED_PATHS, READONLY_PATHS } from './policy.js';
 import { spawnMonitor } from './shim.js';
-import { configFromRequest, validateLimitRequest } from './spec.js';
+import { configFromRequest, validateLabels, validateLimitRequest } from './spec.js';
 import { deriveState, statusText } from './state.js';
 import { assertCan } from './status.js';
 import { ContainerStore } from './store.js';
+import { ContainerNetworking } from './networking.js';
+import type { NetnsStore, NetworkRegistry } from '../network/index.js';
 
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
@@ -56,6 +58,8 @@ export interface RuntimeDeps {
   shim: string;
   log: Logger;
   unshare?: string;
+  /** Networks and network namespaces; without them every container is loopback-only (tests of other parts). */
+  network?: { registry: NetworkRegistry; netns: NetnsStore; nsenter?: string; hostHosts?: string; hostResolvConf?: string };
 }
 
 export interface StartOptions {
@@ -80,10 +84,20 @@ export class Containers {
 
   private readonly supervisor: Supervisor;
   private readonly health: HealthMonitor;
+  readonly net: ContainerNetworking | undefined;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
     this.events.setMaxListeners(0);
+    this.net = deps.network
+      ? new ContainerNetworking({
+          ...deps.network,
+          store: this.store,
+          log: deps.log,
+          containers: () => this.index.all(),
+          ...(deps.unshare ? { unshare: deps.unshare } : {}),
+        })
+      : undefined;
     this.supervisor = new Supervisor({
       store: this.store,
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
@@ -136,6 +150,11 @@ export class Containers {
       this.index.add(config);
     }
     await this.collectExits();
+    if (this.net) {
+      const running = new Set<string>();
+      for (const c of this.index.all()) if ((await this.state(c.id)).status === 'running') running.add(c.id);
+      await this.net.init(running);
+    }
     await this.removeOrphans();
     await this.resumePolicies();
     for (const c of this.index.all()) {
@@ -154,6 +173,11 @@ export class Containers {
     this.health.close();
     this.watcher?.close();
     if (this.sweep) clearInterval(this.sweep);
+  }
+
+  /** At corrald stop, after close(): undo host state nothing needs any more (an empty netns directory's mount). */
+  async release(): Promise<void> {
+    await this.net?.close();
   }
 
   /**
@@ -221,6 +245,7 @@ export class Containers {
         this.deps.events?.record('oom', config, { oomKills: kills, message });
       }
       await this.deps.cgroups.remove(id);
+      await this.tearDownNetwork(config);
       this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
       this.deps.events?.record('die', config, { exitCode: state.exitCode, signal: state.signal, oomKilled: kills > 0, error: state.error });
       if (config.autoRemove) await this.destroy(config);
@@ -305,6 +330,7 @@ export class Containers {
           createdAt: c.createdAt,
           startedAt: s.startedAt,
           finishedAt: s.finishedAt,
+          ...(this.net?.summary(c, s.status === 'running') ?? { networkMode: c.network.mode, networks: [], ports: [] }),
         };
       }),
     );
@@ -315,11 +341,15 @@ export class Containers {
     const c = this.resolve(ref);
     const layout = this.store.layout(c.id);
     const lower = await this.deps.templates.resolve(c.template).then((t) => [t.rootfs], () => []);
+    const state = await this.state(c.id);
     return {
       id: c.id,
       name: c.name,
       config: c,
-      state: await this.state(c.id),
+      state,
+      networkSettings: this.net?.settings(c, state.status === 'running') ?? {
+        mode: c.network.mode, networks: {}, ipAddress: null, gateway: null, macAddress: null, ports: [], sandboxKey: null, warnings: [],
+      },
       rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
       mounts: mountsOf(c, lower, layout),
       cgroup: { driver: this.deps.cgroups.driver, paths: this.deps.cgroups.paths(c.id) },
@@ -339,20 +369,28 @@ export class Containers {
     const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
     this.host ??= await readHostResources();
     config.limits = await limitsFromFlags(flags, this.host);
-    this.index.reserve(config.name, config.id);
-    try {
-      await this.store.prepare(config);
-      crashPoint('create:prepared');
-      await writeEtcFiles(this.store, config);
-      crashPoint('create:etc-written');
-      await this.store.writeConfig(config); // the commit point
-      crashPoint('create:committed');
-      this.index.add(config);
-    } catch (err) {
-      this.index.release(config.name, config.id);
-      await this.store.destroy(config.id).catch(() => {});
-      throw err;
-    }
+    if (config.network.mode !== 'none' && !this.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
+    const commit = async (): Promise<void> => {
+      // Networks, addresses and host ports are checked before anything is made.
+      await this.net?.validate(config);
+      this.index.reserve(config.name, config.id);
+      try {
+        await this.store.prepare(config);
+        crashPoint('create:prepared');
+        await writeEtcFiles(this.store, config);
+        crashPoint('create:etc-written');
+        await this.store.writeConfig(config); // the commit point
+        crashPoint('create:committed');
+        this.index.add(config);
+      } catch (err) {
+        this.index.release(config.name, config.id);
+        await this.store.destroy(config.id).catch(() => {});
+        throw err;
+      }
+    };
+    // A user-defined network cannot be removed between the check and the commit.
+    if (this.net && config.network.networks.some((e) => e.network !== 'bridge')) await this.net.locked(commit);
+    else await commit();
     this.deps.log.info('container created', { id: config.id, name: config.name });
     this.deps.events?.record('create', config, { template: config.template });
     return config;
@@ -372,6 +410,7 @@ export class Containers {
         // the exit path, which the monitor's exit record triggers).
         if (c.autoRemove && !(await this.pendingExit(c.id)) && (await this.state(c.id)).status !== 'running') {
           await this.deps.cgroups.remove(c.id).catch(() => {});
+          await this.tearDownNetwork(c);
           await this.destroy(c).catch(() => {});
         }
         throw err;
@@ -402,6 +441,14 @@ export class Containers {
       throw err;
     });
     t.mark('cgroup');
+    let namespaces: readonly string[] | undefined;
+    if (this.net) {
+      namespaces = await this.net.setUp(c).catch(async (err: unknown) => {
+        await this.deps.cgroups.remove(c.id).catch(() => {});
+        throw err;
+      });
+      t.mark('network');
+    }
     const etc = etcBinds(this.store, c);
     const socket = attachSocketPath(this.deps.paths, c.id);
     await rm(socket, { force: true });
@@ -422,6 +469,7 @@ export class Containers {
       { lower: [template.rootfs], ...this.store.layout(c.id) },
       etc,
       this.deps.unshare,
+      namespaces,
     );
     const monitor = spawnMonitor(this.deps.shim, argv, this.store.file(c.id, 'monitor.log'));
     crashPoint('start:monitor-spawned');
@@ -437,6 +485,7 @@ export class Containers {
       if (report.kind === 'failed') {
         // The monitor has written exit.json; clean up what start made.
         await this.deps.cgroups.remove(c.id).catch(() => {});
+        await this.tearDownNetwork(c);
         throw new CorralError('command_failed', report.message, { exitCode: report.code, id: c.id });
       }
       if (report.kind !== 'started') throw new CorralError('internal', `corral-shim monitor: unexpected report ${report.kind}`);
@@ -445,6 +494,7 @@ export class Containers {
       if (!(err instanceof CorralError && err.code === 'command_failed')) {
         monitor.child.kill('SIGKILL');
         await this.deps.cgroups.remove(c.id).catch(() => {});
+        await this.tearDownNetwork(c);
       }
       throw err;
     } finally {
@@ -539,9 +589,23 @@ export class Containers {
       if (!this.index.get(c.id)) return; // removed meanwhile (--rm)
       if ((await this.state(c.id)).status === 'running') throw new InvalidStateError(`cannot remove container ${c.name}: it was started again`);
       await this.deps.cgroups.remove(c.id);
+      await this.tearDownNetwork(c);
       crashPoint('remove:cgroup-removed');
       await this.destroy(c);
     });
+  }
+
+  /**
+   * Veths, leases, published ports and the network namespace of a container that is not running.
+   * A failure is logged, not thrown: an exit must still be handled; the next corrald start repairs.
+   */
+  private async tearDownNetwork(c: ContainerConfig): Promise<void> {
+    await this.net?.tearDown(c).catch((err: unknown) => this.deps.log.error('cannot remove the network of a stopped container', { id: c.id, err: String(err) }));
+  }
+
+  /** Warnings for the create response (for example about `--network host`). */
+  createWarnings(c: ContainerConfig): string[] {
+    return this.net?.warnings(c) ?? [];
   }
 
   private async destroy(c: ContainerConfig): Promise<void> {
@@ -586,21 +650,38 @@ export class Containers {
   /** Change limits in place: a running container keeps its pid; the new values are enforced at once. */
   async update(ref: string, body: unknown): Promise<{ id: string; applied: AppliedSetting[] }> {
     const c = this.resolve(ref);
-    const request = validateLimitRequest(body ?? {}, false);
-    if (Object.keys(request).length === 0) throw new ValidationError('update: name at least one limit to change (e.g. --memory 512m)');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('update: expected an object');
+    // Limits, plus two things a running container can take without a restart: its restart
+    // policy and its labels (manifests keep their ownership labels current this way).
+    const { restart, labels, ...limitBody } = body as Record<string, unknown>;
+    const request = validateLimitRequest(limitBody, false);
+    const restartPolicy = restart === undefined ? undefined : parseRestartPolicy(String(restart));
+    const newLabels = labels === undefined ? undefined : validateLabels(labels);
+    if (Object.keys(request).length === 0 && !restartPolicy && !newLabels) {
+      throw new ValidationError('update: name at least one limit to change (e.g. --memory 512m), or --restart');
+    }
     this.host ??= await readHostResources();
-    const delta = await limitsFromFlags(request, this.host, { defaults: false });
+    const delta = Object.keys(request).length > 0 ? await limitsFromFlags(request, this.host, { defaults: false }) : {};
     return this.locks.run(c.id, async () => {
-      const merged: ContainerConfig = { ...c, limits: mergeLimits(c.limits, delta), limitRequest: { ...c.limitRequest, ...request } };
+      const merged: ContainerConfig = {
+        ...c,
+        limits: mergeLimits(c.limits, delta),
+        limitRequest: { ...c.limitRequest, ...request },
+        ...(restartPolicy ? { restartPolicy } : {}),
+        ...(newLabels ? { labels: newLabels } : {}),
+      };
       let applied: AppliedSetting[] = [];
-      if ((await this.state(c.id)).status === 'running') {
+      if (Object.keys(request).length > 0 && (await this.state(c.id)).status === 'running') {
         applied = await this.deps.cgroups.apply(c.id, delta, { ignoreMissing: c.ignoreMissingLimits });
         await this.store.writeApplied(c.id, mergeApplied(await this.store.readApplied(c.id), applied));
       }
       await this.store.writeConfig(merged);
       this.index.add(merged);
-      this.deps.log.info('container updated', { id: c.id, name: c.name, request });
-      this.deps.events?.record('update', c, Object.fromEntries(Object.entries(request).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])));
+      this.deps.log.info('container updated', { id: c.id, name: c.name, request, restart: restartPolicy ? formatRestartPolicy(restartPolicy) : undefined });
+      const attrs: Record<string, string> = Object.fromEntries(Object.entries(request).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
+      if (restartPolicy) attrs.restart = formatRestartPolicy(restartPolicy);
+      if (newLabels) attrs.labels = Object.keys(newLabels).join(',');
+      this.deps.events?.record('update', c, attrs);
       return { id: c.id, applied };
     });
   }

@@ -1,5 +1,8 @@
 import { statSync } from 'node:fs';
-import type { ContainerConfig, CreateRequest, LimitRequest, VolumeSpec } from '../api/types.js';
+import { isIP } from 'node:net';
+import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, VolumeSpec } from '../api/types.js';
+import { formatIpv4, parseIpv4 } from '../network/ipv4.js';
+import { parsePortMappings } from '../network/ports.js';
 import { ValidationError } from '../errors.js';
 import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
@@ -14,7 +17,7 @@ import { parseHealthcheck } from './healthcheck.js';
  */
 export function configFromRequest(raw: unknown, templateEnv: readonly string[] = [DEFAULT_PATH_ENV], defaultCommand: readonly string[] = ['sh']): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck']);
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -38,13 +41,7 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     r.capAdd === undefined ? [] : strArray(r.capAdd, 'capAdd'),
     r.capDrop === undefined ? [] : strArray(r.capDrop, 'capDrop'),
   );
-  const labels: Record<string, string> = {};
-  if (r.labels !== undefined) {
-    for (const [k, v] of Object.entries(asObject(r.labels, 'labels'))) {
-      if (k === '' || typeof v !== 'string') throw new ValidationError(`labels: ${JSON.stringify(k)} must map a non-empty key to a string`);
-      labels[k] = v;
-    }
-  }
+  const labels = r.labels === undefined ? {} : validateLabels(r.labels);
   const tty = bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
   return {
@@ -71,8 +68,98 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
     healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
+    network: parseNetworkRequest(r),
     createdAt: new Date().toISOString(),
   };
+}
+
+const NETWORK_FIELDS = ['network', 'ip', 'networkAliases', 'publish', 'publishAll', 'expose', 'dns'] as const;
+const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** What a container gets when it asks for nothing: the default bridge network. */
+export const DEFAULT_NETWORK_CONFIG: ContainerNetworkConfig = { mode: 'bridge', networks: [{ network: 'bridge', ip: null, aliases: [] }], ports: [], expose: [], publishAll: false, dns: [] };
+/** Containers created before networking was wired in had a loopback-only namespace. */
+export const NONE_NETWORK_CONFIG: ContainerNetworkConfig = { mode: 'none', networks: [], ports: [], expose: [], publishAll: false, dns: [] };
+
+/**
+ * `--network`, `--ip`, `--network-alias`, `-p`, `-P`, `--expose`, `--dns`: the shape and syntax.
+ * Whether a network exists, an address is free or a host port is in use is checked at create by
+ * src/runtime/networking.ts, before anything is made.
+ */
+export function parseNetworkRequest(r: Partial<CreateRequest>): ContainerNetworkConfig {
+  const names = r.network === undefined || (Array.isArray(r.network) && r.network.length === 0) ? ['bridge'] : strArray(r.network, 'network').map((n) => n.trim());
+  const dns = r.dns === undefined ? [] : strArray(r.dns, 'dns').map((d) => {
+    const v = d.trim();
+    if (isIP(v) === 0) throw new ValidationError(`invalid --dns ${JSON.stringify(d)}: not an IP address`, { dns: d });
+    return v;
+  });
+  const ip = r.ip === undefined || r.ip === '' ? null : str(r.ip, 'ip');
+  const aliases = r.networkAliases === undefined ? [] : strArray(r.networkAliases, 'networkAliases').map((a) => validateAlias(a));
+  const ports = r.publish === undefined ? [] : parsePortMappings(strArray(r.publish, 'publish'), '-p');
+  const expose = r.expose === undefined ? [] : dedupeExpose(strArray(r.expose, 'expose').map(parseExpose));
+  const publishAll = bool(r.publishAll, 'publishAll');
+  for (const n of names) {
+    if (n === '') throw new ValidationError('invalid --network "": empty');
+    if (n.startsWith('container:')) throw new ValidationError(`--network ${n}: joining another container's network namespace is not supported`);
+    if (!NETWORK_NAME.test(n)) throw new ValidationError(`invalid --network ${JSON.stringify(n)}: bridge, none, host or a network name ([A-Za-z0-9_.-], at most 64)`);
+  }
+  if (new Set(names).size !== names.length) throw new ValidationError(`--network: ${names.find((n, i) => names.indexOf(n) !== i)} is given twice`);
+  const mode = names.includes('host') ? 'host' : names.includes('none') ? 'none' : 'bridge';
+  if (mode !== 'bridge') {
+    if (names.length > 1) throw new ValidationError(`--network ${mode} cannot be combined with other networks`);
+    const given = [ip !== null && '--ip', aliases.length > 0 && '--network-alias', ports.length > 0 && '-p', publishAll && '-P'].filter(Boolean);
+    if (given.length > 0) {
+      throw new ValidationError(`${given.join(', ')}: need a bridge network; ${mode === 'host' ? "with --network host the container uses the host's own addresses and ports" : '--network none has only loopback'}`);
+    }
+    return { mode, networks: [], ports: [], expose, publishAll: false, dns };
+  }
+  let fixed: string | null = null;
+  if (ip !== null) {
+    const n = parseIpv4(ip.trim());
+    if (n === undefined) throw new ValidationError(`invalid --ip ${JSON.stringify(ip)}: not an IPv4 address`, { ip });
+    fixed = formatIpv4(n);
+  }
+  return {
+    mode,
+    networks: names.map((network, i) => ({ network, ip: i === 0 ? fixed : null, aliases })),
+    ports,
+    expose,
+    publishAll,
+    dns,
+  };
+}
+
+/** `--expose 80`, `--expose 53/udp`. */
+export function parseExpose(spec: string): ExposedPort {
+  const m = /^(\d{1,5})(?:\/(tcp|udp))?$/i.exec(spec.trim());
+  const port = m ? Number(m[1]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new ValidationError(`invalid --expose ${JSON.stringify(spec)}: want PORT[/tcp|udp] with PORT in 1-65535`, { expose: spec });
+  return { port, protocol: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp' };
+}
+
+function dedupeExpose(list: ExposedPort[]): ExposedPort[] {
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const k = `${e.port}/${e.protocol}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+const ALIAS = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9_-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9_-]*[a-zA-Z0-9])?)*$/;
+function validateAlias(a: string): string {
+  if (!ALIAS.test(a)) throw new ValidationError(`invalid --network-alias ${JSON.stringify(a)}: a host name (letters, digits, '-', '_' and '.', at most 63 characters)`);
+  return a;
+}
+
+export function validateLabels(raw: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObject(raw, 'labels'))) {
+    if (k === '' || typeof v !== 'string') throw new ValidationError(`labels: ${JSON.stringify(k)} must map a non-empty key to a string`);
+    labels[k] = v;
+  }
+  return labels;
 }
 
 const LIMIT_SCALARS = ['cpus', 'cpuShares', 'cpuWeight', 'cpusetCpus', 'cpusetMems', 'memory', 'memoryReservation', 'memorySwap', 'oomScoreAdj', 'pidsLimit', 'blkioWeight'] as const;

@@ -18,10 +18,12 @@ export function registerUpdate(program: Command, dispatch: (req: UpdateCommandRe
       .argument('<container...>', 'names or ids'),
     { create: false },
   )
+    .option('--restart <policy>', 'a new restart policy: no, on-failure[:MAX], always, unless-stopped')
     .option('--format <format>', 'table or json', 'table')
-    .action((refs: string[], f: LimitFlags & { format: string }) => {
-      const { ignoreMissingLimits: _ignored, ...flags } = f;
-      return dispatch({ refs, limits: toLimitRequest(flags) ?? {}, format: f.format === 'json' ? 'json' : 'table' });
+    .action((refs: string[], f: LimitFlags & { format: string; restart?: string }) => {
+      const { ignoreMissingLimits: _ignored, restart, ...flags } = f;
+      const limits: UpdateRequest = { ...toLimitRequest(flags), ...(restart !== undefined ? { restart } : {}) };
+      return dispatch({ refs, limits, format: f.format === 'json' ? 'json' : 'table' });
     });
 }
 
