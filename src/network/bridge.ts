@@ -17,8 +17,10 @@ export interface BridgeNetworkOptions {
   runner: Runner;
   /** Leases and published ports live in `<dataRoot>/network/<name>/`. */
   dataRoot: string;
-  /** Network and bridge name (an interface name: at most 15 characters). Default `corral0`. */
+  /** Network name (its directory under `<dataRoot>/network/`); also the bridge's unless `bridge` is given. Default `corral0`. */
   name?: string;
+  /** The bridge interface's name (at most 15 characters). Default: `name`. */
+  bridge?: string;
   /** Corral's own nftables table (family inet), one per network. Default `corral`. */
   table?: string;
   /** IPv4 subnet such as `10.88.0.0/16`. Default: the one recorded in leases.json, else the first free candidate. */
@@ -54,6 +56,17 @@ export interface Attachment {
   hostVeth: string;
 }
 
+export interface AttachOptions {
+  /** A fixed address (`--ip`); default: the next free one. */
+  ip?: string | undefined;
+  /** The interface inside the namespace. Default `eth0`. */
+  ifname?: string;
+  /** The host side's name. Default `vethName(id)`. */
+  hostVeth?: string;
+  /** Add the default route via this network's gateway. Default true. */
+  defaultRoute?: boolean;
+}
+
 export interface RepairReport {
   /** Container ids whose leases were freed. */
   leases: string[];
@@ -64,6 +77,8 @@ export interface RepairReport {
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,15}$/;
+const NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const IFNAME = /^[a-z][a-z0-9]{0,14}$/;
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const PREFIX = /^[a-z]{1,4}$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -80,6 +95,7 @@ const GONE = /Cannot find device|does not exist|No such file or directory/;
  */
 export class BridgeNetwork {
   readonly name: string;
+  readonly bridge: string;
   readonly table: string;
   readonly dir: string;
   private readonly runner: Runner;
@@ -92,9 +108,12 @@ export class BridgeNetwork {
 
   constructor(private readonly o: BridgeNetworkOptions) {
     this.name = o.name ?? 'corral0';
+    this.bridge = o.bridge ?? this.name;
     this.table = o.table ?? 'corral';
     this.vethPrefix = o.vethPrefix ?? 'cv';
-    if (!NAME.test(this.name)) throw new ValidationError(`invalid network name ${JSON.stringify(this.name)}: use 1-15 characters from [A-Za-z0-9_-] (it names the bridge)`);
+    if (o.bridge === undefined && !NAME.test(this.name)) throw new ValidationError(`invalid network name ${JSON.stringify(this.name)}: use 1-15 characters from [A-Za-z0-9_-] (it names the bridge)`);
+    if (o.bridge !== undefined && !NETWORK.test(this.name)) throw new ValidationError(`invalid network name ${JSON.stringify(this.name)}: use 1-64 characters from [A-Za-z0-9_.-], starting with a letter or digit`);
+    if (!NAME.test(this.bridge)) throw new ValidationError(`invalid bridge name ${JSON.stringify(this.bridge)}: use 1-15 characters from [A-Za-z0-9_-]`);
     if (!TABLE.test(this.table)) throw new ValidationError(`invalid nftables table ${JSON.stringify(this.table)}: use [A-Za-z0-9_], starting with a letter`);
     if (!PREFIX.test(this.vethPrefix)) throw new ValidationError(`invalid veth prefix ${JSON.stringify(this.vethPrefix)}: use 1-4 lowercase letters`);
     this.runner = o.runner;
@@ -104,9 +123,23 @@ export class BridgeNetwork {
     this.sysctl = o.sysctl ?? new ProcSysctl();
   }
 
-  /** The host side of `id`'s veth: `cv` + the id's first 13 characters. */
-  vethName(id: string): string {
-    return this.vethPrefix + id.slice(0, 15 - this.vethPrefix.length);
+  /**
+   * The host side of `id`'s veth: `cv` + the id's first 13 characters; with `index` (a container
+   * on several networks), `cv` + 12 characters + the index in base 36, so each is distinct.
+   */
+  vethName(id: string, index?: number): string {
+    if (index === undefined) return this.vethPrefix + id.slice(0, 15 - this.vethPrefix.length);
+    if (!Number.isInteger(index) || index < 0 || index > 35) throw new ValidationError(`veth index ${index}: want 0-35`);
+    return this.vethPrefix + id.slice(0, 14 - this.vethPrefix.length) + index.toString(36);
+  }
+
+  /**
+   * Record the network's subnet in its lease file without touching the host (no bridge, no
+   * table): enough to check and lease addresses. Needs the `subnet` option.
+   */
+  async prepare(): Promise<void> {
+    if (this.o.subnet === undefined) throw new NetworkError(`prepare network ${this.name}: no subnet given`);
+    await this.ipam.init(this.name, this.o.subnet);
   }
 
   /**
@@ -129,14 +162,14 @@ export class BridgeNetwork {
   }
 
   private async doEnsure(): Promise<NetworkInfo> {
-    const br = this.name;
+    const br = this.bridge;
     let subnet = this.o.subnet ?? (await this.ipam.load())?.subnet;
     if (subnet === undefined) {
       const routes = await this.cmd('read routes', 'of the host', 'ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
       subnet = chooseSubnet(parseRoutes(routes.stdout), this.o.subnetCandidates ?? DEFAULT_SUBNET_CANDIDATES, [br]);
       this.log(`network ${br}: chose subnet ${subnet}, which no host route overlaps`);
     }
-    const leases = await this.ipam.init(br, subnet);
+    const leases = await this.ipam.init(this.name, subnet);
     const prefix = parseCidr(leases.subnet)!.prefix;
     const gateway = leases.gateway;
 
@@ -173,7 +206,7 @@ export class BridgeNetwork {
       this.log(`network ${br}: enabled net.ipv4.ip_forward (it was 0) so containers reach beyond the host; this host now forwards IPv4 between all its interfaces`);
     }
     await this.nft('set up', `table ${FAMILY} ${this.table}`, baseScript({ table: this.table, bridge: br, subnet: leases.subnet }));
-    return { name: br, bridge: br, table: this.table, subnet: leases.subnet, gateway, prefix, enabledIpForward };
+    return { name: this.name, bridge: br, table: this.table, subnet: leases.subnet, gateway, prefix, enabledIpForward };
   }
 
   /**
@@ -181,19 +214,28 @@ export class BridgeNetwork {
    * host side is `vethName(id)` and whose peer is `eth0` inside, with the address, a default route
    * via the gateway, and `lo` up. On failure everything made here is undone.
    */
-  async attach(id: string, netnsFile: string, o: { ip?: string | undefined } = {}): Promise<Attachment> {
+  async attach(id: string, netnsFile: string, o: AttachOptions = {}): Promise<Attachment> {
     checkId(id);
+    const ifname = o.ifname ?? 'eth0';
+    if (!IFNAME.test(ifname)) throw new ValidationError(`invalid interface name ${JSON.stringify(ifname)}`);
     const net = await this.info();
-    const hostVeth = this.vethName(id);
+    const hostVeth = o.hostVeth ?? this.vethName(id);
+    if (!NAME.test(hostVeth)) throw new ValidationError(`invalid veth name ${JSON.stringify(hostVeth)}`);
     const had = await this.ipam.get(id);
     const lease = await this.ipam.lease(id, { hostVeth, ip: o.ip });
-    const inside = [`addr add ${lease.ip}/${net.prefix} dev eth0`, 'link set eth0 up', 'link set lo up', `route add default via ${net.gateway} dev eth0`, ''].join('\n');
+    const inside = [
+      `addr add ${lease.ip}/${net.prefix} dev ${ifname}`,
+      `link set ${ifname} up`,
+      'link set lo up',
+      ...(o.defaultRoute === false ? [] : [`route add default via ${net.gateway} dev ${ifname}`]),
+      '',
+    ].join('\n');
     let created = false;
     try {
-      await this.cmd('create veth', hostVeth, 'ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', lease.mac, 'netns', netnsFile]);
+      await this.cmd('create veth', hostVeth, 'ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', ifname, 'address', lease.mac, 'netns', netnsFile]);
       created = true;
       await this.cmd('attach veth', `${hostVeth} to bridge ${net.bridge}`, 'ip', ['link', 'set', hostVeth, 'master', net.bridge, 'up']);
-      await this.cmd('configure eth0 in', netnsFile, 'nsenter', [`--net=${netnsFile}`, 'ip', '-batch', '-'], { input: inside });
+      await this.cmd(`configure ${ifname} in`, netnsFile, 'nsenter', [`--net=${netnsFile}`, 'ip', '-batch', '-'], { input: inside });
     } catch (err) {
       // Undo only what this call made: a second attach of an attached container must not cut it off.
       if (created) await this.runner.run('ip', ['link', 'del', hostVeth], { allowFailure: true });
@@ -215,8 +257,15 @@ export class BridgeNetwork {
   /** Check a fixed `--ip` for `id` without leasing it (at create time); returns it normalized. */
   async checkAddress(id: string, ip: string): Promise<string> {
     checkId(id);
-    await this.info();
+    // With a known subnet the lease file is enough; the host is not touched at create time.
+    if (this.o.subnet !== undefined) await this.prepare();
+    else await this.info();
     return this.ipam.check(id, ip);
+  }
+
+  /** Every lease of the network, by container id. */
+  async leases(): Promise<Record<string, Lease>> {
+    return this.ipam.list();
   }
 
   /** `id`'s lease, if it has one. */
@@ -263,7 +312,7 @@ export class BridgeNetwork {
       report.leases.push(id);
     }
     const keep = new Set(Object.entries(leases).filter(([id]) => known.has(id)).map(([, l]) => l.hostVeth));
-    const ports = await this.runner.run('ip', ['-j', 'link', 'show', 'master', this.name], { allowFailure: true });
+    const ports = await this.runner.run('ip', ['-j', 'link', 'show', 'master', this.bridge], { allowFailure: true });
     if (ports.exitCode === 0) {
       for (const l of JSON.parse(ports.stdout || '[]') as { ifname?: string }[]) {
         const n = l.ifname;
@@ -288,7 +337,7 @@ export class BridgeNetwork {
     if (del.exitCode !== 0 && !GONE.test(del.stderr)) {
       throw new NetworkError(`delete table ${FAMILY} ${this.table}: ${del.stderr.trim().split('\n')[0]}`, { table: this.table });
     }
-    await this.deleteLink(this.name, 'delete bridge');
+    await this.deleteLink(this.bridge, 'delete bridge');
     for (const f of [this.ipam.file, this.publisher.store.file]) {
       try {
         await rm(f, { force: true });

@@ -7,3 +7,6 @@ export { parsePortMapping, parsePortMappings, formatPortMapping, formatHostPort,
 export { type PublishedPort } from './port-store.js';
 export { chooseSubnet, DEFAULT_SUBNET_CANDIDATES } from './subnet.js';
 export { ProcSysctl, MemorySysctl, type Sysctl } from './sysctl.js';
+export { NetworkRegistry, DEFAULT_NETWORK, RESERVED_NETWORK_NAMES, type NetworkConfig, type NetworkRegistryOptions } from './registry.js';
+export { readListeners, listenerBlocks, type Listener } from './listeners.js';
+export { type AttachOptions } from './bridge.js';

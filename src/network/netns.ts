@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NetworkError, ValidationError, fsError, isErrno } from '../errors.js';
@@ -33,7 +34,8 @@ export class NetnsStore {
   async create(id: string): Promise<string> {
     const file = this.path(id);
     await this.prepareDir();
-    if (await this.isMountpoint(file)) return file;
+    // A file that does not exist is no mount point: skip asking (a process spawn) on the start path.
+    if (existsSync(file) && (await this.isMountpoint(file))) return file;
     try {
       const fh = await open(file, 'a', 0o444);
       await fh.close();
@@ -52,6 +54,7 @@ export class NetnsStore {
   /** Unmount and delete `id`'s namespace file; nothing to do when it is gone. */
   async remove(id: string): Promise<void> {
     const file = this.path(id);
+    if (!existsSync(file)) return;
     if (await this.isMountpoint(file)) {
       try {
         await this.runner.run('umount', [file]);

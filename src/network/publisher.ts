@@ -56,9 +56,14 @@ export class Publisher {
     });
   }
 
-  /** Remove `id`'s rules (by handle) and record. Idempotent. */
+  /**
+   * Remove `id`'s rules (by handle) and record. Idempotent. A record is written before its rules
+   * and removed after them, so without a record there is no rule to look for (the common case of
+   * a container that published nothing costs no `nft` call); `removeUnknown` covers the rest.
+   */
   async unpublish(id: string): Promise<void> {
     await this.mutex.run('ports', async () => {
+      if (!(id in (await this.store.load()))) return;
       const handles = (await this.rules()).filter((r) => r.comment === id).map((r) => r.handle);
       if (handles.length > 0) await this.nft(`unpublish ports of ${id.slice(0, 12)} in`, deleteRulesScript(this.o.table, PORTS_CHAIN, handles));
       const all = await this.store.load();
