@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { ValidationError } from './errors.js';
 
 /**
  * Where one Corral installation lives. Every root is settable (like Docker's --data-root) so tests
@@ -13,6 +14,11 @@ export interface CorralPaths {
   cgroupParent: string;
   /** Where the cgroup hierarchies are mounted. */
   cgroupRoot: string;
+  /**
+   * Names of this installation's host network objects: bridges and nftables tables are
+   * `<prefix><n>` (`corral0` is the default network's), so installations never share one.
+   */
+  bridgePrefix: string;
 }
 
 export const DEFAULT_PATHS: CorralPaths = {
@@ -20,12 +26,14 @@ export const DEFAULT_PATHS: CorralPaths = {
   runRoot: '/run/corral',
   cgroupParent: 'corral',
   cgroupRoot: '/sys/fs/cgroup',
+  bridgePrefix: 'corral',
 };
 
 export interface PathOverrides {
   dataRoot?: string | undefined;
   runRoot?: string | undefined;
   cgroupParent?: string | undefined;
+  bridgePrefix?: string | undefined;
 }
 
 /** Flags win over CORRAL_* environment variables, which win over the defaults. */
@@ -35,7 +43,19 @@ export function resolvePaths(overrides: PathOverrides = {}, env: NodeJS.ProcessE
     runRoot: resolve(overrides.runRoot ?? env.CORRAL_RUN_ROOT ?? DEFAULT_PATHS.runRoot),
     cgroupParent: (overrides.cgroupParent ?? env.CORRAL_CGROUP_PARENT ?? DEFAULT_PATHS.cgroupParent).replace(/^\/+|\/+$/g, ''),
     cgroupRoot: env.CORRAL_CGROUP_ROOT ?? DEFAULT_PATHS.cgroupRoot,
+    bridgePrefix: checkBridgePrefix(overrides.bridgePrefix ?? env.CORRAL_BRIDGE_PREFIX ?? DEFAULT_PATHS.bridgePrefix),
   };
+}
+
+/**
+ * A bridge name is `<prefix><n>` (at most 15 characters) and doubles as the nftables table's
+ * name: lowercase letters and digits, starting and ending with a letter, at most 10 characters.
+ */
+export function checkBridgePrefix(p: string): string {
+  if (!/^[a-z]([a-z0-9]{0,8}[a-z])?$/.test(p)) {
+    throw new ValidationError(`invalid bridge prefix ${JSON.stringify(p)}: use 1-10 lowercase letters and digits, starting and ending with a letter (e.g. corral)`);
+  }
+  return p;
 }
 
 export const socketPath = (p: CorralPaths): string => join(p.runRoot, 'corrald.sock');

@@ -1,4 +1,4 @@
-import type { ContainerSummary, TemplateInfo } from '../api/types.js';
+import type { ContainerSummary, NetworkSummary, PortBinding, TemplateInfo } from '../api/types.js';
 import { shortId } from '../util/names.js';
 import { describeStatus, timeAgo } from '../util/duration.js';
 
@@ -40,8 +40,20 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 export function containerTable(list: readonly ContainerSummary[], now: number = Date.now()): string {
   return formatTable(
-    ['CONTAINER ID', 'NAME', 'TEMPLATE', 'COMMAND', 'CREATED', 'STATUS'],
-    list.map((c) => [shortId(c.id), c.name, c.template, commandColumn(c.command), timeAgo(c.createdAt, now), c.statusText || statusText(c, now)]),
+    ['CONTAINER ID', 'NAME', 'TEMPLATE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS'],
+    list.map((c) => [shortId(c.id), c.name, c.template, commandColumn(c.command), timeAgo(c.createdAt, now), c.statusText || statusText(c, now), portsColumn(c.ports ?? [])]),
+  );
+}
+
+/** Docker's PORTS column: `0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp`. */
+export function portsColumn(ports: readonly PortBinding[]): string {
+  return ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+}
+
+export function networkTable(list: readonly NetworkSummary[]): string {
+  return formatTable(
+    ['NAME', 'DRIVER', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS'],
+    list.map((n) => [n.name, n.driver, n.bridge ?? '-', n.subnet ?? (n.driver === 'bridge' ? '(on first use)' : '-'), n.gateway ?? '-', String(n.containers)]),
   );
 }
 

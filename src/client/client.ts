@@ -4,6 +4,9 @@ import type {
   ContainerSummary,
   CreateRequest,
   ExecRequest,
+  NetworkCreateRequest,
+  NetworkInspect,
+  NetworkSummary,
   StatsSample,
   UpdateRequest,
   UpdateResponse,
@@ -152,6 +155,22 @@ export class CorralClient {
       }
     }
     if (buf.trim() !== '') yield parseRecord(buf);
+  }
+
+  networks(): Promise<NetworkSummary[]> {
+    return this.http.json('GET', '/v1/networks');
+  }
+
+  networkCreate(req: NetworkCreateRequest): Promise<NetworkSummary> {
+    return this.http.json('POST', '/v1/networks', { body: req });
+  }
+
+  networkInspect(name: string): Promise<NetworkInspect> {
+    return this.http.json('GET', `/v1/networks/${encodeURIComponent(name)}`);
+  }
+
+  async networkRemove(name: string): Promise<void> {
+    await this.http.json('DELETE', `/v1/networks/${encodeURIComponent(name)}`);
   }
 
   execCreate(ref: string, req: ExecRequest): Promise<{ id: string }> {

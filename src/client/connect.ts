@@ -68,7 +68,7 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
   try {
     const child = spawn(
       process.execPath,
-      [entry, '--data-root', paths.dataRoot, '--run-root', paths.runRoot, '--cgroup-parent', paths.cgroupParent],
+      [entry, '--data-root', paths.dataRoot, '--run-root', paths.runRoot, '--cgroup-parent', paths.cgroupParent, '--bridge-prefix', paths.bridgePrefix],
       { detached: true, stdio: ['ignore', fd, fd], env: process.env },
     );
     child.once('exit', (code, signal) => (exited = code ?? signal ?? 'unknown'));

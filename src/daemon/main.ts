@@ -19,6 +19,8 @@ import { loadPeerCred } from './peer.js';
 import { groupId } from '../system/groups.js';
 import { parseDuration } from '../util/time.js';
 import { dirname, join } from 'node:path';
+import { ExecaRunner } from '../system/runner.js';
+import { NetnsStore, NetworkRegistry } from '../network/index.js';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -26,11 +28,13 @@ const program = new Command('corrald')
   .option('--data-root <dir>', 'persistent state (templates, containers) [env CORRAL_DATA_ROOT]', undefined)
   .option('--run-root <dir>', 'runtime state and the API socket [env CORRAL_RUN_ROOT]', undefined)
   .option('--cgroup-parent <name>', "name of Corral's cgroup subtree [env CORRAL_CGROUP_PARENT]", undefined)
+  .option('--bridge-prefix <prefix>', 'names of this installation\'s bridges and nftables tables, <prefix><n> (default corral: corral0, ...) [env CORRAL_BRIDGE_PREFIX]', undefined)
+  .option('--default-subnet <cidr>', 'subnet of the default network when it is first made (default: the first of 10.88.0.0/16, 10.89.0.0/16, ... that no host route overlaps) [env CORRAL_DEFAULT_SUBNET]', process.env.CORRAL_DEFAULT_SUBNET)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-stderr', 'also write logs to stderr', false)
   .option('--group <name>', 'also serve members of this group: the socket becomes root:GROUP 0660 [env CORRAL_GROUP]', process.env.CORRAL_GROUP)
   .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, doubling up to 30x; runs of 60x reset it (Kubernetes: 10s) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '10s')
-  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string }) => {
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string }) => {
     const baseMs = parseDuration(opts.restartBackoffBase, '--restart-backoff-base');
     if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
     const paths = resolvePaths(opts);
@@ -47,7 +51,13 @@ const program = new Command('corrald')
       const events = new EventJournal(join(paths.dataRoot, 'events.ndjson'));
       await events.load();
       const backoff = { baseMs, maxMs: baseMs * 30, resetAfterMs: baseMs * 60 };
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare') });
+      const runner = new ExecaRunner();
+      const network = {
+        registry: new NetworkRegistry({ runner, dataRoot: paths.dataRoot, prefix: paths.bridgePrefix, defaultSubnet: opts.defaultSubnet, log: (m: string) => log.info(m) }),
+        netns: new NetnsStore(paths.runRoot, runner),
+        nsenter: await findProgram('nsenter'),
+      };
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network });
       await containers.init();
       const exec = new ExecSessions(containers, shimPath(), log);
       const peercred = loadPeerCred();
@@ -59,7 +69,10 @@ const program = new Command('corrald')
         containers.close();
         server.close();
         server.closeAllConnections();
-        void release().finally(() => process.exit(0));
+        void containers
+          .release()
+          .catch((err: unknown) => log.warn('clean-up at stop failed', { err: String(err) }))
+          .finally(() => void release().finally(() => process.exit(0)));
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));

@@ -10,7 +10,7 @@ import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson }
 import { Router } from './router.js';
 import { parseSignal } from './signals.js';
 import type { TemplateInfo } from '../api/types.js';
-import { ValidationError } from '../errors.js';
+import { CorralError, ValidationError } from '../errors.js';
 import { EVENT_TYPES, type EventJournal, type EventQuery } from './events.js';
 import { parseTimeArg } from '../util/time.js';
 
@@ -73,7 +73,18 @@ export function buildRouter(d: RouteDeps): Router {
   r.on('GET', '/v1/containers', async (ctx, res) => sendJson(res, 200, await c.list(queryBool(ctx.query.get('all')))));
   r.on('POST', '/v1/containers', async (ctx, res) => {
     const config = await c.create(await readJson(ctx.req));
-    sendJson(res, 201, { id: config.id, name: config.name, warnings: [] });
+    sendJson(res, 201, { id: config.id, name: config.name, warnings: c.createWarnings(config) });
+  });
+  const networks = () => {
+    if (!c.net) throw new CorralError('unavailable', 'networking is not available in this corrald');
+    return c.net;
+  };
+  r.on('GET', '/v1/networks', async (_ctx, res) => sendJson(res, 200, await networks().listNetworks()));
+  r.on('POST', '/v1/networks', async (ctx, res) => sendJson(res, 201, await networks().createNetwork(await readJson(ctx.req))));
+  r.on('GET', '/v1/networks/:name', async (ctx, res) => sendJson(res, 200, await networks().inspectNetwork(ctx.params.name!)));
+  r.on('DELETE', '/v1/networks/:name', async (ctx, res) => {
+    await networks().removeNetwork(ctx.params.name!);
+    res.writeHead(204).end();
   });
   r.on('GET', '/v1/containers/:ref', async (ctx, res) => sendJson(res, 200, await c.inspect(ctx.params.ref!)));
   r.on('DELETE', '/v1/containers/:ref', async (ctx, res) => {

@@ -7,7 +7,7 @@ import { MASKED_PATHS, READONLY_PATHS } from '../runtime/policy.js';
  * Nothing here touches the system, so every flag is unit-tested.
  */
 
-/** The namespaces a container gets. Network is loopback-only until networking lands. */
+/** The namespaces a container gets; `--net` is left out when a prepared or the host's network namespace is used. */
 export const CONTAINER_NAMESPACES = ['--mount', '--uts', '--ipc', '--net', '--cgroup', '--pid'] as const;
 
 export interface MonitorOptions {
@@ -32,8 +32,10 @@ export function monitorArgs(o: MonitorOptions): string[] {
   return args;
 }
 
-export function unshareArgs(unshare = 'unshare'): string[] {
-  return [unshare, ...CONTAINER_NAMESPACES, '--propagation', 'private', '--'];
+/** `net: false` keeps the caller's network namespace (`--network host`). */
+export function unshareArgs(unshare = 'unshare', o: { net?: boolean } = {}): string[] {
+  const ns = o.net === false ? CONTAINER_NAMESPACES.filter((n) => n !== '--net') : CONTAINER_NAMESPACES;
+  return [unshare, ...ns, '--propagation', 'private', '--'];
 }
 
 export interface RootfsLayout {
@@ -73,9 +75,12 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   return args;
 }
 
-/** The whole chain for starting a container. */
-export function startArgv(o: MonitorOptions, c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], unshare = 'unshare'): string[] {
-  return [...monitorArgs(o), '--', ...unshareArgs(unshare), o.shim, ...initArgs(c, rootfs, etc), '--', ...c.command];
+/**
+ * The whole chain for starting a container. `namespaces` replaces `unshareArgs(unshare)` when the
+ * network namespace is prepared beforehand (`unshareInNetnsArgs` of src/network/argv.ts) or shared.
+ */
+export function startArgv(o: MonitorOptions, c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], unshare = 'unshare', namespaces?: readonly string[]): string[] {
+  return [...monitorArgs(o), '--', ...(namespaces ?? unshareArgs(unshare)), o.shim, ...initArgs(c, rootfs, etc), '--', ...c.command];
 }
 
 export interface ExecOptions {

@@ -7,6 +7,7 @@ import { containerDir, containersDir, type CorralPaths } from '../config.js';
 import { fsError, isErrno } from '../errors.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
 import { crashPoint } from '../util/crash.js';
+import { NONE_NETWORK_CONFIG } from './spec.js';
 
 /** What the monitor writes (docs/shim.md). */
 export interface RuntimeRecord {
@@ -35,7 +36,7 @@ export class ContainerStore {
   dir(id: string): string {
     return containerDir(this.paths, id);
   }
-  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'health.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf'): string {
+  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'health.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf' | 'network.json'): string {
     return join(this.dir(id), name);
   }
   layout(id: string): { upper: string; work: string; mountpoint: string } {
@@ -63,8 +64,8 @@ export class ContainerStore {
 
   async readConfig(id: string): Promise<ContainerConfig | undefined> {
     const c = await readJson<ContainerConfig>(this.file(id, 'config.json'));
-    // Configs written before limits existed: no limits.
-    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null, restartPolicy: c.restartPolicy ?? { name: 'no', maxRetries: null }, healthcheck: c.healthcheck ?? null };
+    // Configs written before limits existed: no limits; before networking: loopback only.
+    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null, restartPolicy: c.restartPolicy ?? { name: 'no', maxRetries: null }, healthcheck: c.healthcheck ?? null, network: c.network ?? NONE_NETWORK_CONFIG };
   }
   async readRuntime(id: string): Promise<RuntimeRecord | undefined> {
     return readJson<RuntimeRecord>(this.file(id, 'runtime.json'));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON, ROOT, corral, installation, uniqueName, waitForSocket } from '../support/corral.js';
+import { DAEMON, ROOT, corral, daemonArgs, installation, uniqueName, waitForSocket } from '../support/corral.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +33,7 @@ async function stopDaemon(): Promise<void> {
 async function crashingDaemon(point: string): Promise<{ exited: Promise<string | null> }> {
   await stopDaemon();
   const inst = installation();
-  const child = spawn(process.execPath, [DAEMON, '--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent], {
+  const child = spawn(process.execPath, [DAEMON, ...daemonArgs(inst)], {
     cwd: ROOT,
     env: { ...process.env, CORRAL_CRASH_AT: point, CORRAL_RESTART_BACKOFF_BASE: '200ms' },
     stdio: 'ignore',

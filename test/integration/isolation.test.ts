@@ -21,11 +21,13 @@ describe('isolation, seen from inside a container', () => {
     expect(Number(out.split('\n')[1])).toBeLessThanOrEqual(4);
   });
 
-  it('has its own hostname, IPC and network namespace (loopback only)', async () => {
-    const out = await sh('hostname; ls /sys/class/net; ipcs -q 2>/dev/null | grep -c 0x || true', ['--hostname', 'iso']);
+  it('has its own hostname, IPC and network namespace (loopback only with --network none)', async () => {
+    const out = await sh('hostname; ls /sys/class/net; ipcs -q 2>/dev/null | grep -c 0x || true', ['--hostname', 'iso', '--network', 'none']);
     const [host, ...rest] = out.trim().split('\n');
     expect(host).toBe('iso');
     expect(rest[0]).toBe('lo');
+    // The default (bridge) namespace has its veth besides.
+    expect((await sh('ls /sys/class/net')).trim().split('\n')).toEqual(['eth0', 'lo']);
   });
 
   it('has loopback up: a server inside answers on 127.0.0.1', async () => {

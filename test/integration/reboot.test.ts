@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,15 @@ describe('a host reboot, simulated', () => {
       for (const rt of rts) kill9(rt.pid);
       await sleep(300);
       kill9(Number(readFileSync(join(inst.runRoot, 'corrald.pid'), 'utf8').split(' ')[0]));
+      // A reboot also loses every mount (the network namespace files), interface and nft table.
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4])
+        .filter((m): m is string => m !== undefined && m.startsWith(inst.runRoot + '/'))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) execFileSync('umount', ['-l', m]);
+      execFileSync('nft', ['delete', 'table', 'inet', `${inst.bridgePrefix}0`]);
+      execFileSync('ip', ['link', 'del', `${inst.bridgePrefix}0`]);
       for (const entry of readdirSync(inst.runRoot)) rmSync(join(inst.runRoot, entry), { recursive: true, force: true });
       // Leftover cgroups are what a reboot would clear too: the new corrald removes them itself.
 
@@ -59,6 +69,9 @@ describe('a host reboot, simulated', () => {
       expect(p.status).toBe('exited');
       expect(p.error).toMatch(/without an exit record/);
       expect(existsSync(join(inst.runRoot, 'corrald.sock'))).toBe(true);
+      // The network came back with them: a bridge and an address each.
+      const nets = JSON.parse((await corral(['ps', '--format', 'json'])).stdout).filter((c: any) => [always, unless].includes(c.name));
+      expect(nets.map((c: any) => c.networks[0].ip)).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)]);
     } finally {
       await corral(['rm', '-f', always, unless, stopped, plain]);
     }

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { describeLeaks, findLeaks, treeHash } from './leaks.js';
-import { CLI, DAEMON, ROOT, SHIM, corralWith, waitForSocket, type TestInstallation } from './installation.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, DAEMON, ROOT, SHIM, corralWith, daemonArgs, testBridgePrefix, waitForSocket, type TestInstallation } from './installation.js';
+import { links, nftTables, ourNames } from './leaks.js';
 
 /**
  * Starts one corrald with a data root, run root and cgroup parent of its own, builds the busybox
@@ -23,8 +25,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dataRoot: join(base, 'data'),
     runRoot: join(base, 'run'),
     cgroupParent: `corral-it-${process.pid}`,
+    // Bridges and nftables tables of this run's own: a real installation's are never touched.
+    bridgePrefix: testBridgePrefix(),
   };
-  const daemon = spawn(process.execPath, [DAEMON, '--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent, '--log-level', 'debug', '--restart-backoff-base', '200ms'], {
+  const ipForwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+  const daemon = spawn(process.execPath, [DAEMON, ...daemonArgs(inst), '--log-level', 'debug', '--restart-backoff-base', '200ms'], {
     cwd: ROOT,
     detached: true,
     stdio: 'ignore',
@@ -59,6 +64,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     const leaks = describeLeaks(findLeaks(inst));
     if (leaks) problems.push(`leaked:\n${leaks}`);
+    // The default network's bridge and base table are kept while corrald lives (as docker0 is);
+    // this installation is gone now, so they go too. Anything else of ours is a leak.
+    const prefix = inst.bridgePrefix!;
+    spawnSync('nft', ['delete', 'table', 'inet', `${prefix}0`]);
+    spawnSync('ip', ['link', 'del', `${prefix}0`]);
+    const left = [...ourNames(prefix, links().map((l) => l.ifname)).map((n) => `interface ${n}`), ...ourNames(prefix, nftTables()).map((t) => `nft table inet ${t}`)];
+    if (left.length > 0) problems.push(`network objects left: ${left.join(', ')}`);
+    for (const t of left) {
+      const [kind, , name] = t.split(' ');
+      if (kind === 'interface') spawnSync('ip', ['link', 'del', t.split(' ')[1]!]);
+      else spawnSync('nft', ['delete', 'table', 'inet', name!]);
+    }
+    // corrald turned IPv4 forwarding on (it says so in its log); put back what this host had.
+    if (ipForwardBefore === '0') writeFileSync('/proc/sys/net/ipv4/ip_forward', '0');
     // Our own parent cgroups, now empty.
     for (const h of readdirSync('/sys/fs/cgroup')) {
       const p = join('/sys/fs/cgroup', h, inst.cgroupParent);
@@ -75,7 +94,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       console.error(`\nLEAK CHECK FAILED (state kept in ${base}):\n${problems.join('\n')}`);
       throw new Error(`leak check failed: ${problems.join('; ')}`);
     }
-    console.log('leak check: no process, mount, cgroup or state dir left; template unchanged');
+    console.log('leak check: no process, mount, cgroup, state dir, veth, netns, lease or port rule left; template unchanged');
   };
 }
 

@@ -13,6 +13,8 @@ export interface TestInstallation {
   dataRoot: string;
   runRoot: string;
   cgroupParent: string;
+  /** Bridges and nftables tables `<prefix><n>` of the installation's own (default corral). */
+  bridgePrefix?: string;
 }
 
 export interface CliResult {
@@ -23,7 +25,29 @@ export interface CliResult {
 
 export function envOf(inst: TestInstallation): Record<string, string> {
   // A short restart back-off (200 ms doubling to 6 s) keeps restart-policy tests quick.
-  return { CORRAL_DATA_ROOT: inst.dataRoot, CORRAL_RUN_ROOT: inst.runRoot, CORRAL_CGROUP_PARENT: inst.cgroupParent, CORRAL_RESTART_BACKOFF_BASE: '200ms' };
+  return {
+    CORRAL_DATA_ROOT: inst.dataRoot,
+    CORRAL_RUN_ROOT: inst.runRoot,
+    CORRAL_CGROUP_PARENT: inst.cgroupParent,
+    CORRAL_RESTART_BACKOFF_BASE: '200ms',
+    ...(inst.bridgePrefix ? { CORRAL_BRIDGE_PREFIX: inst.bridgePrefix } : {}),
+  };
+}
+
+/** corrald's flags for an installation: its roots, cgroup parent and bridge prefix. */
+export function daemonArgs(inst: TestInstallation): string[] {
+  return ['--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent, ...(inst.bridgePrefix ? ['--bridge-prefix', inst.bridgePrefix] : [])];
+}
+
+/** A bridge prefix of this test run's own: `ci` + the pid in letters (prefixes must end with a letter). */
+export function testBridgePrefix(pid = process.pid): string {
+  let n = pid;
+  let s = '';
+  do {
+    s = String.fromCharCode(97 + (n % 26)) + s;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return `ci${s}`.slice(0, 10);
 }
 
 /** Runs the real CLI against one installation, as a user would. */

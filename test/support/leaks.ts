@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 /** Everything of one Corral installation that could outlive a test, found from the kernel. */
@@ -8,9 +9,11 @@ export interface Leaks {
   mounts: string[];
   cgroups: string[];
   stateDirs: string[];
+  /** veths of the installation's containers, netns files, leases, port records and rules, user networks. */
+  network: string[];
 }
 
-export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: string; cgroupRoot?: string; ignorePids?: number[] }): Leaks {
+export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: string; cgroupRoot?: string; ignorePids?: number[]; bridgePrefix?: string }): Leaks {
   const cgroupRoot = o.cgroupRoot ?? '/sys/fs/cgroup';
   const processes: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -37,7 +40,74 @@ export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: 
   }
   const containers = join(o.dataRoot, 'containers');
   const stateDirs = existsSync(containers) ? readdirSync(containers).map((d) => join(containers, d)) : [];
-  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs };
+  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o) };
+}
+
+const run = (file: string, args: string[]): string => {
+  const r = spawnSync(file, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : '';
+};
+
+/** Our bridges and tables: `<prefix><n>`. */
+export function ourNames(prefix: string, names: readonly string[]): string[] {
+  return names.filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)));
+}
+
+export function nftTables(): string[] {
+  return run('nft', ['list', 'tables'])
+    .split('\n')
+    .map((l) => /^table inet (\S+)$/.exec(l.trim())?.[1])
+    .filter((t): t is string => t !== undefined);
+}
+
+export function links(): { ifname: string; master?: string; kind?: string }[] {
+  const text = run('ip', ['-j', '-d', 'link', 'show']);
+  return text ? (JSON.parse(text) as { ifname: string; master?: string; linkinfo?: { info_kind?: string } }[]).map((l) => ({ ifname: l.ifname, ...(l.master ? { master: l.master } : {}), ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) })) : [];
+}
+
+/**
+ * What networking of one installation could leave: a veth of one of its containers (`cv` + the
+ * first 12 characters of an id it ever created, from its event journal) or on one of its bridges,
+ * a network namespace file, a lease or published port on disk, a DNAT rule in one of its tables,
+ * a user-defined network (the default network's empty bridge and base table are not leaks).
+ */
+export function findNetworkLeaks(o: { dataRoot: string; runRoot: string; bridgePrefix?: string }): string[] {
+  const out: string[] = [];
+  const ids = new Set<string>();
+  const journal = join(o.dataRoot, 'events.ndjson');
+  if (existsSync(journal)) {
+    for (const line of readFileSync(journal, 'utf8').split('\n')) {
+      const id = /"id":"([0-9a-f]{64})"/.exec(line)?.[1];
+      if (id) ids.add(id.slice(0, 12));
+    }
+  }
+  const ls = links();
+  const bridges = o.bridgePrefix ? ourNames(o.bridgePrefix, ls.filter((l) => l.kind === 'bridge').map((l) => l.ifname)) : [];
+  for (const l of ls) {
+    const mine = l.ifname.startsWith('cv') && ids.has(l.ifname.slice(2, 14));
+    if (mine || (l.master !== undefined && bridges.includes(l.master))) out.push(`veth ${l.ifname}${l.master ? ` (on ${l.master})` : ''}`);
+  }
+  const netnsDir = join(o.runRoot, 'netns');
+  if (existsSync(netnsDir)) for (const f of readdirSync(netnsDir)) out.push(`netns file ${join(netnsDir, f)}`);
+  const networks = join(o.dataRoot, 'network');
+  if (existsSync(networks)) {
+    for (const n of readdirSync(networks)) {
+      if (n !== 'bridge') out.push(`user network ${n} (${join(networks, n)})`);
+      for (const [file, key] of [['leases.json', 'leases'], ['ports.json', 'ports']] as const) {
+        const p = join(networks, n, file);
+        if (!existsSync(p)) continue;
+        const v = JSON.parse(readFileSync(p, 'utf8')) as Record<string, Record<string, unknown>>;
+        for (const id of Object.keys(v[key] ?? {})) out.push(`${file === 'leases.json' ? 'lease' : 'published port'} of ${id.slice(0, 12)} on ${n}`);
+      }
+    }
+  }
+  if (o.bridgePrefix) {
+    for (const t of ourNames(o.bridgePrefix, nftTables())) {
+      const rules = run('nft', ['list', 'chain', 'inet', t, 'ports']).split('\n').filter((l) => l.includes('dnat'));
+      for (const r of rules) out.push(`nft rule in inet ${t}: ${r.trim()}`);
+    }
+  }
+  return out;
 }
 
 export function describeLeaks(l: Leaks): string | undefined {

@@ -29,6 +29,13 @@ export interface ContainerFlags extends LimitFlags {
   healthRetries?: string;
   healthStartPeriod?: string;
   healthOnFailure?: string;
+  network?: string[];
+  ip?: string;
+  networkAlias?: string[];
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+  dns?: string[];
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -57,6 +64,13 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--health-start-period <duration>', 'failures in this first period do not count (default 0s)')
     .option('--health-on-failure <action>', 'when unhealthy: none, kill (the restart policy decides), restart or stop')
     .option('--restart <policy>', 'no, on-failure[:MAX], always or unless-stopped (back-off 10 s doubling to 300 s)')
+    .option('--network <name>', 'bridge (default), none, host, or a network name; repeat to join several networks (the first has the default route)', collect)
+    .option('--ip <address>', 'fixed IPv4 address on the (first) network')
+    .option('--network-alias <name>', 'another name the container answers to on its networks (repeatable)', collect)
+    .option('-p, --publish <[hostip:]hostport:port[/tcp|udp]>', 'forward a host port to a container port, e.g. 8080:80 (repeatable)', collect)
+    .option('-P, --publish-all', 'publish every --expose port on a random free host port')
+    .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
+    .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
     .passThroughOptions();
 }
 
@@ -89,6 +103,13 @@ export function toCreateRequest(
   if (limits) req.limits = limits;
   if (f.ignoreMissingLimits) req.ignoreMissingLimits = true;
   if (f.restart !== undefined) req.restart = f.restart;
+  if (f.network?.length) req.network = f.network;
+  if (f.ip !== undefined) req.ip = f.ip;
+  if (f.networkAlias?.length) req.networkAliases = f.networkAlias;
+  if (f.publish?.length) req.publish = f.publish;
+  if (f.publishAll) req.publishAll = true;
+  if (f.expose?.length) req.expose = f.expose;
+  if (f.dns?.length) req.dns = f.dns;
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };
     if (f.healthInterval !== undefined) req.healthcheck.interval = f.healthInterval;

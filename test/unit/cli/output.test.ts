@@ -83,11 +83,16 @@ describe('formatTable', () => {
       createdAt: '2026-01-01T00:00:55Z',
       startedAt: '2026-01-01T00:00:56Z',
       finishedAt: null,
+      networkMode: 'bridge',
+      networks: [{ name: 'bridge', ip: '10.88.0.2' }],
+      ports: [],
     };
     const lines = containerTable([c], now).split('\n');
-    expect(lines[0]).toBe('CONTAINER ID   NAME      TEMPLATE   COMMAND       CREATED         STATUS');
+    expect(lines[0]).toBe('CONTAINER ID   NAME      TEMPLATE   COMMAND       CREATED         STATUS         PORTS');
     expect(lines[1]).toBe('aaaaaaaaaaaa   web       busybox    "sleep 100"   5 seconds ago   Up 4 seconds');
     expect(containerTable([{ ...c, statusText: 'Up 1 second' }], now).split('\n')[1]).toMatch(/ago   Up 1 second$/);
+    const published = containerTable([{ ...c, ports: [{ hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' }, { hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53, protocol: 'udp' }] }], now);
+    expect(published.split('\n')[1]).toMatch(/Up 4 seconds   0\.0\.0\.0:8080->80\/tcp, 127\.0\.0\.1:5353->53\/udp$/);
   });
 });
 

@@ -190,7 +190,7 @@ describe('connect', () => {
     const paths = resolvePaths({ runRoot, dataRoot: '/tmp/d', cgroupParent: 'cx' }, {});
     const client = await connect(paths, { isRoot: true, daemonEntry: entry });
     expect(await client.version()).toEqual({ version: 'fake' });
-    expect(JSON.parse(readFileSync(argsFile, 'utf8'))).toEqual(['--data-root', '/tmp/d', '--run-root', runRoot, '--cgroup-parent', 'cx']);
+    expect(JSON.parse(readFileSync(argsFile, 'utf8'))).toEqual(['--data-root', '/tmp/d', '--run-root', runRoot, '--cgroup-parent', 'cx', '--bridge-prefix', 'corral']);
     expect(readFileSync(join(runRoot, 'corrald.log'), 'utf8')).toContain('fake corrald starting');
   });
 
