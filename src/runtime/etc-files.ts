@@ -45,7 +45,7 @@ export async function resolvConf(path: string, o: { dns?: readonly string[]; kee
 export function renderResolvConf(host: string, o: { dns?: readonly string[]; keepLoopback?: boolean } = {}): string {
   const isNameserver = (l: string): boolean => /^\s*nameserver\s/.test(l);
   const loopback = (l: string): boolean => /^\s*nameserver\s+(127\.|::1\b)/.test(l);
-  let lines = host.split('\n');
+  let lines = host.replace(/\n+$/, '').split('\n');
   if (o.dns?.length) lines = [...lines.filter((l) => !isNameserver(l)), ...o.dns.map((d) => `nameserver ${d}`)];
   else if (!o.keepLoopback) lines = lines.filter((l) => !loopback(l));
   const text = lines.join('\n').replace(/^\n+/, '').replace(/\n*$/, '\n');

@@ -111,6 +111,46 @@ describe('create', () => {
   });
 });
 
+describe('network flags of run and create', () => {
+  it('passes --network (repeatable), --ip, --network-alias, -p, -P, --expose and --dns as given', async () => {
+    const { req } = await parse(
+      'run', '-d', '--network', 'front', '--network', 'back', '--ip', '10.89.0.9', '--network-alias', 'db',
+      '-p', '8080:80', '--publish', '127.0.0.1:5353:53/udp', '-P', '--expose', '443', '--dns', '192.0.2.53', 'busybox', 'httpd', '-p', '80',
+    );
+    expect(req).toEqual({
+      create: {
+        template: 'busybox',
+        command: ['httpd', '-p', '80'],
+        network: ['front', 'back'],
+        ip: '10.89.0.9',
+        networkAliases: ['db'],
+        publish: ['8080:80', '127.0.0.1:5353:53/udp'],
+        publishAll: true,
+        expose: ['443'],
+        dns: ['192.0.2.53'],
+      },
+      detach: true,
+    });
+    expect((await parse('create', '--network', 'none', 'busybox')).req).toEqual({ template: 'busybox', network: ['none'] });
+  });
+});
+
+describe('network', () => {
+  it('create, ls, inspect, rm', async () => {
+    const c = await parse('network', 'create', '--subnet', '10.89.0.0/16', 'front');
+    expect([c.name, c.req]).toEqual(['network create', { name: 'front', subnet: '10.89.0.0/16' }]);
+    expect((await parse('network', 'create', 'back')).req).toEqual({ name: 'back' });
+    expect((await parse('network', 'ls')).req).toEqual({ format: 'table', quiet: false });
+    expect((await parse('network', 'list', '-q', '--format', 'json')).req).toEqual({ format: 'json', quiet: true });
+    const i = await parse('network', 'inspect', 'a', 'b');
+    expect([i.name, i.req]).toEqual(['network inspect', { names: ['a', 'b'] }]);
+    const r = await parse('network', 'rm', 'a');
+    expect([r.name, r.req]).toEqual(['network rm', { names: ['a'] }]);
+    expect((await usageError('network', 'create')).code).toBe(2);
+    expect((await usageError('network', 'rm')).code).toBe(2);
+  });
+});
+
 describe('lifecycle commands', () => {
   it('stop/restart -t, kill -s, rm -f, start with several names', async () => {
     expect((await parse('stop', '-t', '3', 'a', 'b')).req).toEqual({ refs: ['a', 'b'], timeout: 3 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { execArgv, startArgv } from '../../../src/namespaces/argv.js';
+import { execArgv, startArgv, unshareArgs } from '../../../src/namespaces/argv.js';
+import { unshareInNetnsArgs } from '../../../src/network/argv.js';
 import { configFromRequest } from '../../../src/runtime/spec.js';
 
 const monitor = {
@@ -47,6 +48,21 @@ describe('startArgv', () => {
     expect(s).toContain('--cap CAP_CHOWN');
     expect(s).toContain('--hostname web');
     expect(argv.filter((a) => a === '--cap')).toHaveLength(14);
+  });
+});
+
+describe('network namespaces in the chain', () => {
+  const c = configFromRequest({ template: 'busybox', name: 'web' });
+  const layout = { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' };
+  it('bridge: nsenter joins the prepared namespace, unshare makes the others', () => {
+    const argv = startArgv(monitor, c, layout, [], 'unshare', unshareInNetnsArgs('/run/corral/netns/abc', { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare' }));
+    const n = argv.indexOf('/usr/bin/nsenter');
+    expect(argv.slice(n, n + 12)).toEqual(['/usr/bin/nsenter', '--net=/run/corral/netns/abc', '--', '/usr/bin/unshare', '--mount', '--uts', '--ipc', '--cgroup', '--pid', '--propagation', 'private', '--']);
+    expect(argv[n + 12]).toBe('/opt/corral/corral-shim');
+  });
+  it('host: no network namespace of its own', () => {
+    expect(unshareArgs('unshare', { net: false })).toEqual(['unshare', '--mount', '--uts', '--ipc', '--cgroup', '--pid', '--propagation', 'private', '--']);
+    expect(unshareArgs()).toContain('--net');
   });
 });
 
