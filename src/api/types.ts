@@ -300,6 +300,8 @@ export interface ContainerSummary {
   networks: { name: string; ip: string | null }[];
   /** Published ports: in force while running, as configured otherwise. */
   ports: PortBinding[];
+  /** The manifest the container came from (its `corral.manifest` label), if any. */
+  manifest: string | null;
 }
 
 /** POST /v1/networks. */

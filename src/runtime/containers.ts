@@ -330,6 +330,7 @@ export class Containers {
           createdAt: c.createdAt,
           startedAt: s.startedAt,
           finishedAt: s.finishedAt,
+          manifest: c.labels['corral.manifest'] ?? null,
           ...(this.net?.summary(c, s.status === 'running') ?? { networkMode: c.network.mode, networks: [], ports: [] }),
         };
       }),

@@ -34,6 +34,10 @@ describe('manifests', () => {
       expect(api.limits.find((l: any) => l.limit === 'memory')?.value).toBe('536870912');
       expect(db.config.restartPolicy).toEqual({ name: 'unless-stopped', maxRetries: null });
       expect(db.config.labels['corral.manifest']).toBe(ex('web-stack.yaml'));
+      const ps = await corral(['ps']);
+      expect(ps.stdout.split('\n')[0]).toMatch(/MANIFEST$/);
+      expect(ps.stdout).toMatch(/ db .*web-stack\.yaml$/m);
+      expect(JSON.parse((await corral(['ps', '--format', 'json'])).stdout).find((c: any) => c.name === 'db').manifest).toBe(ex('web-stack.yaml'));
       const again = await corral(['apply', '-f', ex('web-stack.yaml')]);
       expect(again.exitCode).toBe(0);
       expect(again.stdout).toMatch(/No changes/);
