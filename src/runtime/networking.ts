@@ -416,6 +416,7 @@ export class ContainerNetworking {
 
   /** Refused while any container, running or not, is configured with the network. */
   async removeNetwork(name: string): Promise<void> {
+    if (name === DEFAULT_NETWORK || name === 'host' || name === 'none') await this.d.registry.remove(name); // refused, with the reason
     await this.locked(async () => {
       const users = this.d.containers().filter((c) => c.network.networks.some((e) => e.network === name));
       if (users.length > 0) {

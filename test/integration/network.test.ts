@@ -153,11 +153,21 @@ async function waitGone(pid: number): Promise<void> {
 }
 
 /** Leaks of the installation that concern `ids` (short ids), for checks in the middle of the run. */
-const leaksOf = (ids: string[]): string[] => findNetworkLeaks(installation()).filter((l) => ids.some((id) => l.includes(id.slice(0, 12))));
+const leaksOf = (ids: Iterable<string>): string[] => findNetworkLeaks(installation()).filter((l) => [...ids].some((id) => l.includes(id.slice(0, 12))));
+
+/** Ids of every container the installation has created (its event journal). */
+function journalIds(): Set<string> {
+  const f = join(installation().dataRoot, 'events.ndjson');
+  const ids = new Set<string>();
+  if (existsSync(f)) for (const m of readFileSync(f, 'utf8').matchAll(/"id":"([0-9a-f]{64})"/g)) ids.add(m[1]!);
+  return ids;
+}
+let before = new Set<string>();
 
 // ---- setup and teardown -------------------------------------------------------------------------
 
 beforeAll(async () => {
+  before = journalIds();
   base = mkdtempSync('/var/tmp/corral-net-e2e-');
   netns = new NetnsStore(join(base, 'run'), new ExecaRunner());
   const routes = parseRoutes(sh('ip', ['-j', '-4', 'route', 'show', 'table', 'all']));
@@ -392,6 +402,7 @@ describe('egress and published ports', () => {
   it('a host port in use, by a container or by another program, is refused at create; nothing is left', async () => {
     const srv = uniqueName('holder');
     await ok(['run', '-d', '--name', srv, '-p', `${PORT + 2}:80`, 'busybox', 'sleep', '300']);
+    const leasesBefore = Object.keys(leases('bridge'));
     const s = createServer();
     hostServers.push(s);
     await new Promise<void>((r) => s.listen(PORT + 3, '127.0.0.1', r));
@@ -411,7 +422,7 @@ describe('egress and published ports', () => {
       expect(unknown.exitCode).toBe(125);
       expect(unknown.stderr).toMatch(/network nosuch-\d+ not found/);
       expect(await ok(['ps', '-a', '--format', 'json'])).not.toContain(other);
-      expect(Object.values(leases('bridge')).length).toBe(1);
+      expect(Object.keys(leases('bridge'))).toEqual(leasesBefore);
     } finally {
       await corral(['rm', '-f', srv]);
       s.close();
@@ -505,7 +516,11 @@ describe('hygiene', () => {
   it('after everything is removed: no veth, no DNAT rule, no lease, no namespace file of ours', async () => {
     killChildren();
     for (const n of [nets.a, nets.b]) await ok(['network', 'rm', n]);
-    expect(findNetworkLeaks(installation())).toEqual([]);
+    // Everything of the containers this file made (other files' containers are theirs to check).
+    const mine = [...journalIds()].filter((id) => !before.has(id));
+    expect(mine.length).toBeGreaterThan(20);
+    expect(leaksOf(mine)).toEqual([]);
+    expect(findNetworkLeaks(installation()).filter((l) => l.startsWith('user network'))).toEqual([]);
     const tables = sh('nft', ['list', 'tables']);
     for (const n of [nets.a, nets.b]) expect(tables).not.toContain(`${n}`);
     // Only the default network's bridge and base table remain (as docker0 does), and no rule in its ports chain.

@@ -76,8 +76,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (kind === 'interface') spawnSync('ip', ['link', 'del', t.split(' ')[1]!]);
       else spawnSync('nft', ['delete', 'table', 'inet', name!]);
     }
-    // corrald turned IPv4 forwarding on (it says so in its log); put back what this host had.
-    if (ipForwardBefore === '0') writeFileSync('/proc/sys/net/ipv4/ip_forward', '0');
+    // corrald turned IPv4 forwarding on (it says so in its log); put back what this host had,
+    // unless another bridge (another installation's, another test run's) may rely on it by now.
+    const bridges = links().filter((l) => l.kind === 'bridge');
+    if (ipForwardBefore === '0' && bridges.length === 0) writeFileSync('/proc/sys/net/ipv4/ip_forward', '0');
     // Our own parent cgroups, now empty.
     for (const h of readdirSync('/sys/fs/cgroup')) {
       const p = join('/sys/fs/cgroup', h, inst.cgroupParent);
