@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const N = Number(process.argv[2] ?? 200);
 const base = mkdtempSync('/var/tmp/corral-density-');
-const env = { ...process.env, CORRAL_DATA_ROOT: join(base, 'data'), CORRAL_RUN_ROOT: join(base, 'run'), CORRAL_CGROUP_PARENT: `corral-density-${process.pid}` };
+// Its own bridge prefix: the containers (on the default bridge network) never touch a real installation's.
+const env = { ...process.env, CORRAL_DATA_ROOT: join(base, 'data'), CORRAL_RUN_ROOT: join(base, 'run'), CORRAL_CGROUP_PARENT: `corral-density-${process.pid}`, CORRAL_BRIDGE_PREFIX: 'cdensity' };
 const CLI = join(ROOT, 'dist/cli/main.js');
 const { CorralClient } = await import(join(ROOT, 'dist/client/client.js'));
 const kib = (pid, field = 'VmRSS') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -90,6 +91,8 @@ Creating and starting all ${N} took ${(startAll / 1000).toFixed(1)} s (20 at a t
     try { process.kill(Number(readFileSync(pidFile, 'utf8').split(' ')[0]), 'SIGTERM'); } catch {}
     await new Promise((r) => setTimeout(r, 500));
   }
+  spawnSync('nft', ['delete', 'table', 'inet', 'cdensity0']);
+  spawnSync('ip', ['link', 'del', 'cdensity0']);
   for (const h of readdirSync('/sys/fs/cgroup')) {
     const p = join('/sys/fs/cgroup', h, env.CORRAL_CGROUP_PARENT);
     if (existsSync(p)) spawnSync('sh', ['-c', `find ${p} -depth -type d -exec rmdir {} + 2>/dev/null`]);
