@@ -11,6 +11,7 @@ import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentCompon
 import { readCgroupFile, writeCgroupFile } from '../write.js';
 import * as cpu from './cpu.js';
 import * as cpuset from './cpuset.js';
+import { LEAF, isRealRoot, type VacateOptions } from './delegate.js';
 import * as io from './io.js';
 import * as memory from './memory.js';
 import * as pids from './pids.js';
@@ -29,11 +30,22 @@ export interface V2ManagerOptions extends CgroupManagerOptions {
   parent: string;
   /** The root's cgroup.controllers as detected; reported until ensureParent() knows better. */
   rootControllers?: string[];
+  /** corrald's own pid (default: this process), for the no-internal-process rule. */
+  selfPid?: number;
+  /** Where process names for the log are read; default `/proc`. */
+  procDir?: string;
 }
 
 /**
  * cgroup v2 driver: the container's cgroup is `<root>/<parent>/<id>`. ensureParent() hands every
  * controller the root offers down to Corral's subtree; container cgroups are leaves.
+ *
+ * The no-internal-process rule (delegate.ts, subtree.ts): when the root of the mount is not the
+ * hierarchy's real root (a cgroup namespace root, as inside privileged Docker) and the kernel
+ * refuses to enable controllers there with EBUSY because it holds processes, they all move into
+ * the leaf `<root>/init` (corrald among them) and the write is retried.
+ * In a cgroup of Corral's own subtree only corrald itself is moved (into `<dir>/init`); anyone
+ * else's processes there are refused. Nothing ever moves out of the real root, which is exempt.
  */
 export class V2CgroupManager implements CgroupManager {
   readonly driver = 'v2' as const;
@@ -51,11 +63,12 @@ export class V2CgroupManager implements CgroupManager {
     if (rootList === undefined) throw new CgroupError('read', join(this.opts.root, 'cgroup.controllers'), 'not a cgroup2 root');
     let offered = rootList.split(/\s+/).filter(Boolean);
     let dir = this.opts.root;
-    offered = await enableControllers(dir, offered, { isRoot: true, log: this.log });
+    const isRoot = await isRealRoot(dir);
+    offered = await enableControllers(dir, offered, { isRoot, vacate: this.vacateOptions('everyone'), log: this.log });
     for (const part of this.parent) {
       dir = join(dir, part);
       await makeCgroupDir(dir);
-      offered = await enableControllers(dir, offered, { isRoot: false, log: this.log });
+      offered = await enableControllers(dir, offered, { isRoot: false, vacate: this.vacateOptions('self'), log: this.log });
     }
     this.enabled = offered;
   }
@@ -92,8 +105,9 @@ export class V2CgroupManager implements CgroupManager {
     for (const dir of this.paths(id)) await removeCgroupDir(dir, this.opts);
   }
 
-  list(): Promise<string[]> {
-    return childCgroups(this.parentDir());
+  /** Container cgroups: every child of the parent except the leaf corrald may have moved itself into. */
+  async list(): Promise<string[]> {
+    return (await childCgroups(this.parentDir())).filter((c) => c !== LEAF);
   }
 
   controllers(): CgroupControllers {
@@ -105,6 +119,7 @@ export class V2CgroupManager implements CgroupManager {
   async removeParent(): Promise<void> {
     const left = await this.list();
     if (left.length > 0) throw new CgroupError('remove', this.parentDir(), `still holds container cgroups: ${left.join(' ')}`);
+    if ((await childCgroups(this.parentDir())).includes(LEAF)) await removeEmptyCgroupDir(join(this.parentDir(), LEAF), this.opts.rmdir);
     await removeEmptyCgroupDir(this.parentDir(), this.opts.rmdir);
   }
 
@@ -141,6 +156,10 @@ export class V2CgroupManager implements CgroupManager {
     const list = await readCgroupFile(join(dir, 'cgroup.controllers'));
     if (list === undefined) throw new CgroupError('read', join(dir, 'cgroup.controllers'), 'no such cgroup (create the container first)');
     return new Set(list.split(/\s+/).filter(Boolean));
+  }
+
+  private vacateOptions(move: VacateOptions['move']): VacateOptions {
+    return { move, selfPid: this.opts.selfPid ?? process.pid, log: this.log, ...(this.opts.procDir ? { procDir: this.opts.procDir } : {}) };
   }
 
   private parentDir(): string {

@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, readdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * A cgroupfs stand-in in a temp dir. Real cgroup directories come with control files that vanish
@@ -34,18 +35,33 @@ export async function fakeV1(hierarchies: string[] = ['cpu', 'cpuacct', 'cpuset'
   return { root, mountinfo: lines.join('\n') + '\n', rmdir: cgroupfsRmdir, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
-export async function fakeV2(controllers = 'cpuset cpu io memory hugetlb pids rdma misc'): Promise<FakeCgroupfs> {
+export interface FakeV2Options {
+  /**
+   * Make the mount's root a cgroup namespace root (privileged Docker's /sys/fs/cgroup): it has a
+   * `cgroup.type`, as every cgroup but the hierarchy's real root does, so the no-internal-process
+   * rule applies to it.
+   */
+  namespaceRoot?: boolean;
+  /** Pids in the root's cgroup.procs (default: 1). */
+  procs?: number[];
+}
+
+export async function fakeV2(controllers = 'cpuset cpu io memory hugetlb pids rdma misc', opts: FakeV2Options = {}): Promise<FakeCgroupfs> {
   const root = await mkdtemp(join(tmpdir(), 'corral-fakecg2-'));
   await writeFile(join(root, 'cgroup.controllers'), controllers + '\n');
   await writeFile(join(root, 'cgroup.subtree_control'), '');
-  await writeFile(join(root, 'cgroup.procs'), '1\n');
+  await writeFile(join(root, 'cgroup.procs'), (opts.procs ?? [1]).map((p) => `${p}\n`).join(''));
+  if (opts.namespaceRoot) await writeFile(join(root, 'cgroup.type'), 'domain\n');
   const mountinfo = `30 23 0:26 / ${root} rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n`;
   return { root, mountinfo, rmdir: cgroupfsRmdir, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
 async function cgroupfsRmdir(path: string): Promise<void> {
   const entries = await readdir(path, { withFileTypes: true });
-  if (entries.some((e) => e.isDirectory())) throw Object.assign(new Error(`EBUSY: resource busy or locked, rmdir '${path}'`), { code: 'EBUSY' });
+  const procs = await readFile(join(path, 'cgroup.procs'), 'utf8').catch(() => '');
+  if (entries.some((e) => e.isDirectory()) || procs.trim() !== '') {
+    throw Object.assign(new Error(`EBUSY: resource busy or locked, rmdir '${path}'`), { code: 'EBUSY' });
+  }
   for (const e of entries) await unlink(join(path, e.name));
   await rmdir(path);
 }
@@ -102,4 +118,62 @@ export const V2_CONTROL_FILES: Record<string, string> = {
 /** Write control files into a fake cgroup directory (which must exist). */
 export async function addControlFiles(dir: string, files: Record<string, string>): Promise<void> {
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content === '' ? '' : content + '\n');
+}
+
+const errno = (code: string, path: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: write '${path}'`), { code });
+const pidsIn = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split(/\s+/).filter(Boolean) : []);
+
+/** Controllers that may run in threaded mode; the others are domain controllers. */
+const THREADED = new Set(['cpu', 'cpuset', 'perf_event', 'pids']);
+
+/**
+ * Plays the cgroup v2 kernel (6.1) for a write to a fake hierarchy (node:fs sync calls, so it
+ * works under a mocked node:fs/promises):
+ * - cgroup.subtree_control takes `+name -name ...` in one write, vetted as a whole. Outside the
+ *   real root (no `cgroup.type`), the no-internal-process rule: enabling a domain controller in a
+ *   cgroup with processes is EBUSY, or EOPNOTSUPP once threaded controllers made it a thread
+ *   root. Threaded controllers alone are allowed there (and make it one).
+ * - a pid written to cgroup.procs leaves every other cgroup.procs of the hierarchy; ESRCH when
+ *   no cgroup lists it (it exited); EBUSY when the target has controllers enabled for children.
+ * Returns the error to throw, `'handled'` when it made the write itself, or undefined for any
+ * other file (a plain write).
+ */
+export function v2KernelWrite(root: string, path: string, data: string): NodeJS.ErrnoException | 'handled' | undefined {
+  const dir = dirname(path);
+  if (!dir.startsWith(root)) return undefined;
+  const realRoot = dir === root && !existsSync(join(root, 'cgroup.type'));
+  if (path.endsWith('/cgroup.subtree_control')) {
+    const words = data.split(/\s+/).filter(Boolean);
+    const current = new Set(pidsIn(path));
+    const tasks = pidsIn(join(dir, 'cgroup.procs')).length > 0;
+    const domain = words.filter((w) => w.startsWith('+') && !THREADED.has(w.slice(1)));
+    if (!realRoot && domain.length > 0 && tasks) {
+      return errno([...current].some((c) => THREADED.has(c)) ? 'EOPNOTSUPP' : 'EBUSY', path);
+    }
+    for (const word of words) {
+      if (word.startsWith('+')) current.add(word.slice(1));
+      else if (word.startsWith('-')) current.delete(word.slice(1));
+    }
+    writeFileSync(path, [...current].join(' ') + '\n');
+    return 'handled';
+  }
+  if (path.endsWith('/cgroup.procs')) {
+    const pid = data.trim();
+    if (!realRoot && pidsIn(join(dir, 'cgroup.subtree_control')).length > 0) return errno('EBUSY', path);
+    let found = false;
+    const walk = (d: string): void => {
+      const file = join(d, 'cgroup.procs');
+      const pids = pidsIn(file);
+      if (pids.includes(pid)) {
+        found = true;
+        writeFileSync(file, pids.filter((p) => p !== pid).map((p) => `${p}\n`).join(''));
+      }
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    };
+    walk(root);
+    if (!found) return errno('ESRCH', path);
+    writeFileSync(path, [...pidsIn(path), pid].map((p) => `${p}\n`).join(''));
+    return 'handled';
+  }
+  return undefined;
 }
