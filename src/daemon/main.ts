@@ -46,7 +46,7 @@ const program = new Command('corrald')
     const log = new JsonLogger(daemonLogPath(paths), opts.logLevel, opts.logStderr);
     const release = await acquirePidFile(pidFilePath(paths));
     try {
-      const cgroups = await createCgroupManager(paths);
+      const cgroups = await createCgroupManager(paths, { log: (message) => log.warn(message, { component: 'cgroups' }) });
       const templates = templateSource(paths);
       const events = new EventJournal(join(paths.dataRoot, 'events.ndjson'));
       await events.load();
@@ -55,6 +55,7 @@ const program = new Command('corrald')
       const network = {
         registry: new NetworkRegistry({ runner, dataRoot: paths.dataRoot, prefix: paths.bridgePrefix, defaultSubnet: opts.defaultSubnet, log: (m: string) => log.info(m) }),
         netns: new NetnsStore(paths.runRoot, runner),
+        runner,
         nsenter: await findProgram('nsenter'),
       };
       const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network });
