@@ -78,7 +78,7 @@ export interface RepairReport {
 
 const NAME = /^[A-Za-z0-9_-]{1,15}$/;
 const NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const IFNAME = /^[a-z][a-z0-9]{0,14}$/;
+export const IFNAME = /^[a-z][a-z0-9]{0,14}$/;
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const PREFIX = /^[a-z]{1,4}$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -243,6 +243,25 @@ export class BridgeNetwork {
       throw err;
     }
     return { ip: lease.ip, mac: lease.mac, gateway: net.gateway, prefix: net.prefix, hostVeth };
+  }
+
+  /**
+   * For plugging several networks in one go (src/network/plug.ts): lease an address for `id`
+   * (recorded with the veth's name before anything is made) and return what the veth needs.
+   * `fresh` is false when the lease existed already.
+   */
+  async reserve(id: string, o: { hostVeth: string; ip?: string | undefined }): Promise<{ lease: Lease; info: NetworkInfo; fresh: boolean }> {
+    checkId(id);
+    if (!NAME.test(o.hostVeth)) throw new ValidationError(`invalid veth name ${JSON.stringify(o.hostVeth)}`);
+    const info = await this.info();
+    const had = await this.ipam.get(id);
+    const lease = await this.ipam.lease(id, { hostVeth: o.hostVeth, ip: o.ip });
+    return { lease, info, fresh: !had };
+  }
+
+  /** Free `id`'s address (the undo of a fresh `reserve`). */
+  async unreserve(id: string): Promise<void> {
+    await this.ipam.release(id);
   }
 
   /** Unpublish `id`'s ports, delete its veth (the peer goes with it) and free its address. Idempotent. */

@@ -10,3 +10,4 @@ export { ProcSysctl, MemorySysctl, type Sysctl } from './sysctl.js';
 export { NetworkRegistry, DEFAULT_NETWORK, RESERVED_NETWORK_NAMES, type NetworkConfig, type NetworkRegistryOptions } from './registry.js';
 export { readListeners, listenerBlocks, type Listener } from './listeners.js';
 export { type AttachOptions } from './bridge.js';
+export { plugNamespace, type PlugRequest } from './plug.js';

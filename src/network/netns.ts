@@ -30,12 +30,20 @@ export class NetnsStore {
     return join(this.dir, key(id));
   }
 
-  /** Create (or find) the namespace of `id`; returns its file. */
-  async create(id: string): Promise<string> {
+  /**
+   * Create (or find) the namespace of `id`; returns its file. With `run`, that program runs inside
+   * the new namespace (`unshare --net=FILE PROGRAM…`, given `input` on stdin) instead of `true`, so
+   * the namespace can be configured in the same process spawn; an existing namespace is then an
+   * error (the program would not run in it).
+   */
+  async create(id: string, o: { run?: readonly string[]; input?: string; operation?: string } = {}): Promise<string> {
     const file = this.path(id);
     await this.prepareDir();
     // A file that does not exist is no mount point: skip asking (a process spawn) on the start path.
-    if (existsSync(file) && (await this.isMountpoint(file))) return file;
+    if (existsSync(file) && (await this.isMountpoint(file))) {
+      if (o.run) throw new NetworkError(`create network namespace ${file}: it exists already`, { file });
+      return file;
+    }
     try {
       const fh = await open(file, 'a', 0o444);
       await fh.close();
@@ -43,10 +51,12 @@ export class NetnsStore {
       throw fsError('create', file, err);
     }
     try {
-      await this.runner.run('unshare', [`--net=${file}`, 'true']);
+      await this.runner.run('unshare', [`--net=${file}`, ...(o.run ?? ['true'])], o.input !== undefined ? { input: o.input } : {});
     } catch (err) {
+      // The program may have failed after the namespace was bound on the file.
+      if (o.run) await this.runner.run('umount', [file], { allowFailure: true });
       await unlink(file).catch(() => {});
-      throw networkFailure('create network namespace', file, err);
+      throw networkFailure(o.operation ?? 'create network namespace', file, err);
     }
     return file;
   }

@@ -29,6 +29,7 @@ import { assertCan } from './status.js';
 import { ContainerStore } from './store.js';
 import { ContainerNetworking } from './networking.js';
 import type { NetnsStore, NetworkRegistry } from '../network/index.js';
+import type { Runner } from '../system/runner.js';
 
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
@@ -59,7 +60,7 @@ export interface RuntimeDeps {
   log: Logger;
   unshare?: string;
   /** Networks and network namespaces; without them every container is loopback-only (tests of other parts). */
-  network?: { registry: NetworkRegistry; netns: NetnsStore; nsenter?: string; hostHosts?: string; hostResolvConf?: string };
+  network?: { registry: NetworkRegistry; netns: NetnsStore; runner: Runner; nsenter?: string; hostHosts?: string; hostResolvConf?: string };
 }
 
 export interface StartOptions {
@@ -435,21 +436,23 @@ export class Containers {
       throw err;
     });
     await this.parentReady;
-    await this.deps.cgroups.create(c.id);
-    crashPoint('start:cgroup-created');
-    const applied = await this.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }).catch(async (err: unknown) => {
-      await this.deps.cgroups.remove(c.id).catch(() => {});
-      throw err;
-    });
-    t.mark('cgroup');
+    // The network first, then the cgroup, right before the monitor that joins it.
     let namespaces: readonly string[] | undefined;
     if (this.net) {
-      namespaces = await this.net.setUp(c).catch(async (err: unknown) => {
-        await this.deps.cgroups.remove(c.id).catch(() => {});
-        throw err;
-      });
+      namespaces = await this.net.setUp(c);
       t.mark('network');
     }
+    let applied: AppliedSetting[];
+    try {
+      await this.deps.cgroups.create(c.id);
+      crashPoint('start:cgroup-created');
+      applied = await this.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits });
+    } catch (err) {
+      await this.deps.cgroups.remove(c.id).catch(() => {});
+      await this.tearDownNetwork(c);
+      throw err;
+    }
+    t.mark('cgroup');
     const etc = etcBinds(this.store, c);
     const socket = attachSocketPath(this.deps.paths, c.id);
     await rm(socket, { force: true });

@@ -1,4 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import type {
   ContainerConfig,
   EndpointSettings,
@@ -23,6 +24,8 @@ import {
   type PublishedPort,
 } from '../network/index.js';
 import { unshareArgs } from '../namespaces/argv.js';
+import { plugNamespace } from '../network/plug.js';
+import type { Runner } from '../system/runner.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
 import { crashPoint } from '../util/crash.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -42,6 +45,7 @@ export interface NetworkRecord {
 
 export interface NetworkingDeps {
   registry: NetworkRegistry;
+  runner: Runner;
   netns: NetnsStore;
   store: ContainerStore;
   log: Logger;
@@ -186,27 +190,42 @@ export class ContainerNetworking {
       await this.writeEtc(c, null);
       return undefined;
     }
+    const t = new Steps();
     const nets = await Promise.all(c.network.networks.map((e) => this.d.registry.get(e.network)));
     // Leftovers of an earlier run whose clean-up failed (logged then): clear them first.
     await this.tearDown(c);
+    t.mark('leftovers');
     let record: NetworkRecord | undefined;
     try {
-      const file = await this.d.netns.create(c.id);
-      const endpoints: EndpointSettings[] = [];
-      for (const [i, e] of c.network.networks.entries()) {
-        const cfg = nets[i]!;
-        const net = this.d.registry.bridgeOf(cfg);
-        const ifname = `eth${i}`;
-        const a = await net.attach(c.id, file, { ip: e.ip ?? undefined, ifname, hostVeth: net.vethName(c.id, i), defaultRoute: i === 0 });
-        endpoints.push({ network: cfg.name, bridge: cfg.bridge, ifname, ipAddress: a.ip, prefixLen: a.prefix, gateway: a.gateway, macAddress: a.mac, hostVeth: a.hostVeth, aliases: e.aliases });
-      }
+      // One spawn makes and configures the namespace with every veth, one more plugs them in.
+      const plugs = c.network.networks.map((e, i) => {
+        const net = this.d.registry.bridgeOf(nets[i]!);
+        return { net, ifname: `eth${i}`, hostVeth: net.vethName(c.id, i), ip: e.ip ?? undefined, defaultRoute: i === 0 };
+      });
+      const { file, attachments } = await plugNamespace({ id: c.id, netns: this.d.netns, runner: this.d.runner, plugs });
+      const endpoints: EndpointSettings[] = attachments.map((a, i) => ({
+        network: nets[i]!.name,
+        bridge: nets[i]!.bridge,
+        ifname: plugs[i]!.ifname,
+        ipAddress: a.ip,
+        prefixLen: a.prefix,
+        gateway: a.gateway,
+        macAddress: a.mac,
+        hostVeth: a.hostVeth,
+        aliases: c.network.networks[i]!.aliases,
+      }));
+      t.mark('netns+attach');
       crashPoint('start:network-attached');
       const ports = await this.publish(c, nets[0]!, endpoints[0]!.ipAddress);
+      t.mark('publish');
       record = { version: 1, name: c.name, netns: file, endpoints, ports };
       await atomicWriteJson(this.d.store.file(c.id, 'network.json'), record, 0o600, false);
       this.attached.set(c.id, record);
       await this.writeEtc(c, record);
+      t.mark('etc');
       await this.refreshHosts(new Set(endpoints.map((e) => e.network)), c.id);
+      t.mark('peers');
+      this.d.log.debug('network set up', { id: c.id, stepsMs: t.steps });
       return unshareInNetnsArgs(file, { ...(this.d.unshare ? { unshare: this.d.unshare } : {}), ...(this.d.nsenter ? { nsenter: this.d.nsenter } : {}) });
     } catch (err) {
       await this.tearDown(c).catch((e: unknown) => this.d.log.error('cannot undo a failed network set-up', { id: c.id, err: String(e) }));
@@ -428,6 +447,17 @@ export class ContainerNetworking {
       await this.d.registry.remove(name);
       this.d.log.info('network removed', { network: name });
     });
+  }
+}
+
+/** Durations of set-up steps, for the debug log. */
+class Steps {
+  readonly steps: Record<string, number> = {};
+  private last = performance.now();
+  mark(name: string): void {
+    const now = performance.now();
+    this.steps[name] = Math.round((now - this.last) * 100) / 100;
+    this.last = now;
   }
 }
 
