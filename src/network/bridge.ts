@@ -264,12 +264,17 @@ export class BridgeNetwork {
     await this.ipam.release(id);
   }
 
-  /** Unpublish `id`'s ports, delete its veth (the peer goes with it) and free its address. Idempotent. */
-  async detach(id: string): Promise<void> {
+  /**
+   * Unpublish `id`'s ports, delete its veth (the peer goes with it) and free its address.
+   * Idempotent. `vethGone`: the caller destroyed the namespace holding the veth's other end, which
+   * takes the veth with it; deleting it here too would only wait for the kernel (`ip link del` of a
+   * veth waits for RCU grace periods, tens of milliseconds).
+   */
+  async detach(id: string, o: { vethGone?: boolean } = {}): Promise<void> {
     checkId(id);
     await this.unpublish(id);
     const lease = await this.ipam.get(id);
-    await this.deleteLink(lease?.hostVeth ?? this.vethName(id), 'delete veth');
+    if (!o.vethGone) await this.deleteLink(lease?.hostVeth ?? this.vethName(id), 'delete veth');
     await this.ipam.release(id);
   }
 

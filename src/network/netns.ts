@@ -61,22 +61,25 @@ export class NetnsStore {
     return file;
   }
 
-  /** Unmount and delete `id`'s namespace file; nothing to do when it is gone. */
-  async remove(id: string): Promise<void> {
+  /**
+   * Unmount and delete `id`'s namespace file; nothing to do when it is gone. Returns true when a
+   * namespace was unmounted: with no process left in it, the kernel then destroys it, and with it
+   * the interfaces inside and the host ends of their veths (asynchronously, within milliseconds).
+   */
+  async remove(id: string): Promise<boolean> {
     const file = this.path(id);
-    if (!existsSync(file)) return;
-    if (await this.isMountpoint(file)) {
-      try {
-        await this.runner.run('umount', [file]);
-      } catch (err) {
-        throw networkFailure('remove network namespace', file, err);
-      }
+    if (!existsSync(file)) return false;
+    // One spawn: umount says so when the file is no mount point (exit 32, "not mounted").
+    const r = await this.runner.run('umount', [file], { allowFailure: true });
+    if (r.exitCode !== 0 && !/not mounted/.test(r.stderr)) {
+      throw new NetworkError(`remove network namespace ${file}: ${r.stderr.trim().split('\n')[0] || `umount exit ${r.exitCode}`}`, { file });
     }
     try {
       await unlink(file);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw fsError('remove', file, err);
     }
+    return r.exitCode === 0;
   }
 
   /** The short ids that have a namespace file. */

@@ -498,7 +498,8 @@ export class Containers {
       if (!(err instanceof CorralError && err.code === 'command_failed')) {
         monitor.child.kill('SIGKILL');
         await this.deps.cgroups.remove(c.id).catch(() => {});
-        await this.tearDownNetwork(c);
+        // The container's process may outlive its monitor for a moment: delete the veths themselves.
+        await this.tearDownNetwork(c, { processesMayRemain: true });
       }
       throw err;
     } finally {
@@ -603,8 +604,8 @@ export class Containers {
    * Veths, leases, published ports and the network namespace of a container that is not running.
    * A failure is logged, not thrown: an exit must still be handled; the next corrald start repairs.
    */
-  private async tearDownNetwork(c: ContainerConfig): Promise<void> {
-    await this.net?.tearDown(c).catch((err: unknown) => this.deps.log.error('cannot remove the network of a stopped container', { id: c.id, err: String(err) }));
+  private async tearDownNetwork(c: ContainerConfig, o: { processesMayRemain?: boolean } = {}): Promise<void> {
+    await this.net?.tearDown(c, o).catch((err: unknown) => this.deps.log.error('cannot remove the network of a stopped container', { id: c.id, err: String(err) }));
   }
 
   /** Warnings for the create response (for example about `--network host`). */

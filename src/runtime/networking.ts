@@ -264,21 +264,28 @@ export class ContainerNetworking {
    * leases, remove the namespace and the record, and update the other containers' /etc/hosts.
    * Idempotent and cheap when there is nothing to undo (no process is spawned then).
    */
-  async tearDown(c: ContainerConfig): Promise<void> {
+  async tearDown(c: ContainerConfig, o: { processesMayRemain?: boolean } = {}): Promise<void> {
     if (c.network.mode !== 'bridge') return;
     const had = this.attached.get(c.id) ?? (await this.readRecord(c.id));
     const names = new Set([...c.network.networks.map((e) => e.network), ...(had?.endpoints.map((e) => e.network) ?? [])]);
     let changed = had !== undefined;
+    const nets = [];
     for (const name of names) {
       const cfg = await this.d.registry.find(name);
       if (!cfg) continue;
       const net = this.d.registry.bridgeOf(cfg);
       // A lease is written before its veth and freed after it: no lease, nothing to undo.
       if (!(await net.lease(c.id)) && !(c.id in (await net.published()))) continue;
-      await net.detach(c.id);
+      await net.unpublish(c.id);
+      nets.push(net);
+    }
+    // With the container's processes gone, unmounting its namespace destroys it, and the veths
+    // with it; only when something may still hold it are the veths deleted one by one.
+    const destroyed = (await this.d.netns.remove(c.id)) && !o.processesMayRemain;
+    for (const net of nets) {
+      await net.detach(c.id, { vethGone: destroyed });
       changed = true;
     }
-    await this.d.netns.remove(c.id);
     await rm(this.d.store.file(c.id, 'network.json'), { force: true });
     this.attached.delete(c.id);
     if (changed) await this.refreshHosts(names);

@@ -508,6 +508,8 @@ describe('leases and repair across corrald crashes', () => {
     await ok(['start', name]);
     expect((await inspect(name)).networkSettings.ipAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     await ok(['rm', '-f', name]);
+    // The veth goes with the namespace, which the kernel destroys asynchronously (milliseconds).
+    for (let i = 0; i < 40 && leaksOf([id]).length > 0; i++) await sleep(50);
     expect(leaksOf([id])).toEqual([]);
   });
 });

@@ -231,6 +231,16 @@ describe('BridgeNetwork.attach / detach', () => {
     expect((await net.attach(B, '/n/b')).ip).toBe('10.88.0.3');
   });
 
+  it('detach of a container whose namespace was destroyed (its veth goes with it) frees the lease without waiting on ip link del', async () => {
+    const { runner } = host();
+    const net = network(runner);
+    await net.attach(A, NS_A);
+    const n = runner.calls.length;
+    await net.detach(A, { vethGone: true });
+    expect(runner.lines(n)).toEqual([]);
+    expect(leases().leases).toEqual({});
+  });
+
   it('detach reports a real failure to delete', async () => {
     const { runner } = host({ failOn: (l) => (l.startsWith('ip link del') ? 'RTNETLINK answers: Operation not permitted' : undefined) });
     const net = network(runner);
