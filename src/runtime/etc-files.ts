@@ -86,14 +86,16 @@ function unique(xs: readonly string[]): string[] {
  * Replace a file's content without replacing the file: a bind-mounted file keeps its inode, and a
  * rename over it would leave the container reading the old one. The new bytes are written over
  * the old and the file is then cut to length, so a reader never sees it empty. Returns false when
- * the content was already the same. A missing file is created.
+ * the content was already the same. A missing file is created, unless `create: false` (a container
+ * being removed).
  */
-export async function writeInPlace(path: string, content: string): Promise<boolean> {
+export async function writeInPlace(path: string, content: string, o: { create?: boolean } = {}): Promise<boolean> {
   let fh;
   try {
     fh = await open(path, 'r+');
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw fsError('open', path, err);
+    if (o.create === false) return false;
     await atomicWrite(path, content, 0o644, false);
     return true;
   }

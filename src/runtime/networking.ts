@@ -75,6 +75,9 @@ export class ContainerNetworking {
   /** Running bridge-mode containers, by id. */
   private readonly attached = new Map<string, NetworkRecord>();
   private readonly locks = new KeyedMutex();
+  /** Networks whose containers' /etc/hosts need rewriting, and the pass doing it. */
+  private readonly dirty = new Set<string>();
+  private refreshing: Promise<void> | undefined;
 
   constructor(private readonly d: NetworkingDeps) {}
 
@@ -110,7 +113,35 @@ export class ContainerNetworking {
 
   /** At corrald stop: with no namespace left, undo the netns directory's bind mount (nothing is left mounted). */
   async close(): Promise<void> {
+    await this.hostsSettled();
     if ((await this.d.netns.list()).length === 0) await this.d.netns.removeDir();
+  }
+
+  /** Resolves when no /etc/hosts update is pending. */
+  async hostsSettled(): Promise<void> {
+    while (this.refreshing) await this.refreshing;
+  }
+
+  /**
+   * Update the /etc/hosts of the containers on `networks` in the background, one pass at a time:
+   * changes that arrive during a pass are coalesced into the next one.
+   */
+  private scheduleHostsRefresh(networks: Iterable<string>): void {
+    for (const n of networks) this.dirty.add(n);
+    if (this.refreshing) return;
+    const run = async (): Promise<void> => {
+      try {
+        while (this.dirty.size > 0) {
+          const nets = new Set(this.dirty);
+          this.dirty.clear();
+          await this.refreshHosts(nets);
+        }
+      } finally {
+        // Synchronously after the last check of `dirty`: a later schedule starts a new pass.
+        this.refreshing = undefined;
+      }
+    };
+    this.refreshing = run().catch((err: unknown) => this.d.log.warn('cannot update /etc/hosts of containers', { err: String(err) }));
   }
 
   /** Serializes creates naming user networks with `network rm`. */
@@ -223,8 +254,9 @@ export class ContainerNetworking {
       this.attached.set(c.id, record);
       await this.writeEtc(c, record);
       t.mark('etc');
-      await this.refreshHosts(new Set(endpoints.map((e) => e.network)), c.id);
-      t.mark('peers');
+      // The others learn about it in the background: with N containers on a network that is N
+      // file writes, which the start path need not wait for.
+      this.scheduleHostsRefresh(endpoints.map((e) => e.network));
       this.d.log.debug('network set up', { id: c.id, stepsMs: t.steps });
       return unshareInNetnsArgs(file, { ...(this.d.unshare ? { unshare: this.d.unshare } : {}), ...(this.d.nsenter ? { nsenter: this.d.nsenter } : {}) });
     } catch (err) {
@@ -288,7 +320,7 @@ export class ContainerNetworking {
     }
     await rm(this.d.store.file(c.id, 'network.json'), { force: true });
     this.attached.delete(c.id);
-    if (changed) await this.refreshHosts(names);
+    if (changed) this.scheduleHostsRefresh(names);
   }
 
   private async readRecord(id: string): Promise<NetworkRecord | undefined> {
@@ -347,7 +379,7 @@ export class ContainerNetworking {
         const c = configs.get(id);
         if (!c) continue;
         try {
-          await writeInPlace(this.d.store.file(id, 'hosts'), this.hostsOf(id, rec, c.hostname));
+          await writeInPlace(this.d.store.file(id, 'hosts'), this.hostsOf(id, rec, c.hostname), { create: false });
         } catch (err) {
           this.d.log.warn('cannot update /etc/hosts of a container', { id, err: String(err) });
         }
