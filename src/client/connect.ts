@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { daemonLogPath, socketPath, type CorralPaths } from '../config.js';
+import { daemonLogPath, pidFilePath, socketPath, type CorralPaths } from '../config.js';
 import { CorralError } from '../errors.js';
 import { CorralClient } from './client.js';
 import { UnreachableError } from './http.js';
@@ -65,12 +65,14 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
   mkdirSync(dirname(log), { recursive: true, mode: 0o750 });
   const fd = openSync(log, 'a', 0o600);
   let exited: number | string | null = null;
+  let childPid: number | undefined;
   try {
     const child = spawn(
       process.execPath,
       [entry, '--data-root', paths.dataRoot, '--run-root', paths.runRoot, '--cgroup-parent', paths.cgroupParent, '--bridge-prefix', paths.bridgePrefix],
       { detached: true, stdio: ['ignore', fd, fd], env: process.env },
     );
+    childPid = child.pid;
     child.once('exit', (code, signal) => (exited = code ?? signal ?? 'unknown'));
     child.once('error', (err) => (exited = err.message));
     child.unref();
@@ -83,12 +85,31 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
     await sleep(100);
     // A second corral may have started corrald first; ours then exits, but the socket answers.
     if ((await ping(client, 1000)) === null) return;
-    if (exited !== null) {
+    // Ours lost the race to the pid file: the corrald that won may still be starting up
+    // (collecting exits, repairing networks); wait for it rather than fail.
+    if (exited !== null && !otherDaemonAlive(paths, childPid)) {
       throw new CorralError('unavailable', `corrald exited during start-up (${exited})${lastLine(log)}; see ${log}`);
     }
     if (Date.now() > deadline) {
       throw new CorralError('unavailable', `corrald did not answer on ${client.socketPath} within ${Math.round((opts.startTimeoutMs ?? 10_000) / 1000)}s${lastLine(log)}; see ${log}`);
     }
+  }
+}
+
+/** Whether the pid file names a live process other than `ours` (a corrald that won the start race). */
+function otherDaemonAlive(paths: CorralPaths, ours: number | undefined): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFilePath(paths), 'utf8').split(' ')[0]);
+  } catch {
+    return false;
+  }
+  if (!pid || pid === ours) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -61,6 +61,8 @@ export interface RuntimeDeps {
   unshare?: string;
   /** Networks and network namespaces; without them every container is loopback-only (tests of other parts). */
   network?: { registry: NetworkRegistry; netns: NetnsStore; runner: Runner; nsenter?: string; hostHosts?: string; hostResolvConf?: string };
+  /** The network of a container that names none: `bridge` (default) or `none` (hosts without nftables). */
+  defaultNetwork?: 'bridge' | 'none';
 }
 
 export interface StartOptions {
@@ -365,9 +367,10 @@ export class Containers {
   async create(request: unknown): Promise<ContainerConfig> {
     const templateName = (request as { template?: unknown } | null)?.template;
     // Validate everything that does not need the template first, so bad input fails fast.
-    configFromRequest(request);
+    const defaults = { defaultNetwork: [this.deps.defaultNetwork ?? 'bridge'] };
+    configFromRequest(request, undefined, undefined, defaults);
     const template = await this.deps.templates.resolve(String(templateName));
-    const config = configFromRequest(request, template.env, template.command);
+    const config = configFromRequest(request, template.env, template.command, defaults);
     const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
     this.host ??= await readHostResources();
     config.limits = await limitsFromFlags(flags, this.host);

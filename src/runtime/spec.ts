@@ -15,7 +15,12 @@ import { parseHealthcheck } from './healthcheck.js';
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
  * ContainerConfig. Each check is small and throws a ValidationError that names the field.
  */
-export function configFromRequest(raw: unknown, templateEnv: readonly string[] = [DEFAULT_PATH_ENV], defaultCommand: readonly string[] = ['sh']): ContainerConfig {
+export function configFromRequest(
+  raw: unknown,
+  templateEnv: readonly string[] = [DEFAULT_PATH_ENV],
+  defaultCommand: readonly string[] = ['sh'],
+  o: { defaultNetwork?: readonly string[] } = {},
+): ContainerConfig {
   const req = asObject(raw, 'request body');
   const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
@@ -68,7 +73,7 @@ export function configFromRequest(raw: unknown, templateEnv: readonly string[] =
     oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
     healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
-    network: parseNetworkRequest(r),
+    network: parseNetworkRequest(r, o.defaultNetwork),
     createdAt: new Date().toISOString(),
   };
 }
@@ -86,8 +91,8 @@ export const NONE_NETWORK_CONFIG: ContainerNetworkConfig = { mode: 'none', netwo
  * Whether a network exists, an address is free or a host port is in use is checked at create by
  * src/runtime/networking.ts, before anything is made.
  */
-export function parseNetworkRequest(r: Partial<CreateRequest>): ContainerNetworkConfig {
-  const names = r.network === undefined || (Array.isArray(r.network) && r.network.length === 0) ? ['bridge'] : strArray(r.network, 'network').map((n) => n.trim());
+export function parseNetworkRequest(r: Partial<CreateRequest>, defaultNetwork: readonly string[] = ['bridge']): ContainerNetworkConfig {
+  const names = r.network === undefined || (Array.isArray(r.network) && r.network.length === 0) ? [...defaultNetwork] : strArray(r.network, 'network').map((n) => n.trim());
   const dns = r.dns === undefined ? [] : strArray(r.dns, 'dns').map((d) => {
     const v = d.trim();
     if (isIP(v) === 0) throw new ValidationError(`invalid --dns ${JSON.stringify(d)}: not an IP address`, { dns: d });

@@ -7,6 +7,11 @@ describe('parseNetworkRequest', () => {
     expect(configFromRequest({ template: 'busybox' }).network.mode).toBe('bridge');
   });
 
+  it('takes the daemon\'s default when no network is named', () => {
+    expect(configFromRequest({ template: 'busybox' }, undefined, undefined, { defaultNetwork: ['none'] }).network.mode).toBe('none');
+    expect(configFromRequest({ template: 'busybox', network: ['bridge'] }, undefined, undefined, { defaultNetwork: ['none'] }).network.mode).toBe('bridge');
+  });
+
   it('takes several networks in order; --ip goes to the first, aliases to all', () => {
     expect(parseNetworkRequest({ network: ['front', 'back'], ip: '10.89.0.9', networkAliases: ['db', 'db.local'] }).networks).toEqual([
       { network: 'front', ip: '10.89.0.9', aliases: ['db', 'db.local'] },
