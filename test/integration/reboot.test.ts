@@ -29,15 +29,15 @@ describe('a host reboot, simulated', () => {
     await corral(['stop', '-t', '0', stopped]);
     try {
       const inst = installation();
+      const ids: string[] = [];
+      for (const n of [always, unless, plain]) ids.push((await inspect(n)).id);
       // Power off: corrald, every monitor and every container process die at once (monitors
       // first, so nobody writes an exit record), and /run is wiped.
       kill9(Number(readFileSync(join(inst.runRoot, 'corrald.pid'), 'utf8').split(' ')[0]));
-      const runtimes = [always, unless, plain].map(async (n) => JSON.parse(readFileSync(join(inst.dataRoot, 'containers', (await inspect(n)).id, 'runtime.json'), 'utf8')));
-      const rts = await Promise.all(runtimes);
+      const rts = ids.map((id) => JSON.parse(readFileSync(join(inst.dataRoot, 'containers', id, 'runtime.json'), 'utf8')));
       for (const rt of rts) kill9(rt.monitorPid);
       for (const rt of rts) kill9(rt.pid);
       await sleep(300);
-      kill9(Number(readFileSync(join(inst.runRoot, 'corrald.pid'), 'utf8').split(' ')[0]));
       // A reboot also loses every mount (the network namespace files), interface and nft table.
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
         .split('\n')

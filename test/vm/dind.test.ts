@@ -96,7 +96,9 @@ describe('inside privileged Docker with a private cgroup namespace (reproduced)'
     expect(words(join(outer, 'cgroup.subtree_control'))).toEqual(expect.arrayContaining(CONTROLLERS));
     expect(words(join(outer, inst.cgroupParent, 'cgroup.subtree_control'))).toEqual(expect.arrayContaining(CONTROLLERS));
     expect(readFileSync(`/proc/${daemon!.pid}/cgroup`, 'utf8').trim()).toBe(`0::/dind-${process.pid}/init`);
-    const log = daemon!.stderr();
+    // The cgroup driver's warnings go to corrald's log (JSON lines), read both to be sure.
+    const logFile = join(inst.runRoot, 'corrald.log');
+    const log = daemon!.stderr() + (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
     console.log(log.trim());
     expect(log).toMatch(new RegExp(`moved 2 processes out of /sys/fs/cgroup into the leaf /sys/fs/cgroup/init: .*\\b${daemon!.pid} \\([^)]*\\) \\(corrald\\)`));
     expect(log).toMatch(new RegExp(`\\b${sleeper} \\(sleep\\)`));
