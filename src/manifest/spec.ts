@@ -110,6 +110,17 @@ export function buildContainer(name: string, node: LMap, keyPos: Pos, file: stri
   const labels = get('labels');
   if (labels?.kind === 'map' && labels.entries.size > 0) request.labels = Object.fromEntries([...labels.entries].map(([k, e]) => [k, text(e.value)]));
 
+  const networks = strings(get('networks'));
+  if (networks.length > 0) request.network = networks;
+  const ip = get('ip');
+  if (ip) request.ip = str(ip);
+  const aliases = strings(get('aliases'));
+  if (aliases.length > 0) request.networkAliases = aliases;
+  const ports = strings(get('ports'));
+  if (ports.length > 0) request.publish = ports;
+  const dns = strings(get('dns'));
+  if (dns.length > 0) request.dns = dns;
+
   const limits = limitRequest(get('limits'), note);
   const oom = get('oomScoreAdj');
   if (oom && note('oomScoreAdj', oom) !== undefined) limits.oomScoreAdj = num(oom);

@@ -60,8 +60,38 @@ export const VALIDATORS: readonly Validator[] = [
   { name: 'healthy needs a healthcheck', check: healthyNeedsHealthcheck },
   { name: 'no dependsOn cycles', check: noCycles },
   { name: 'unit traps', check: unitTraps },
-  // Conflicting host ports belong here once `ports` is supported (the schema refuses it for now).
+  { name: 'no host port published twice', check: hostPortsOnce },
 ];
+
+/** `[HOSTIP:]HOSTPORT:CTRPORT[/proto]` → the host side that must be unique on this host. */
+function hostSide(spec: string): { key: string; port: number } | undefined {
+  const m = /^(?:((?:\d{1,3}\.){3}\d{1,3}):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(spec);
+  if (!m) return undefined;
+  return { key: `${m[2]}/${m[4] ?? 'tcp'}@${m[1] ?? '0.0.0.0'}`, port: Number(m[2]) };
+}
+
+/** Two containers (or one, twice) cannot both publish the same host port and protocol. */
+function hostPortsOnce(ctx: ValidatorContext): void {
+  const seen = new Map<string, { name: string; i: number; ip: string }[]>();
+  for (const b of ctx.built) {
+    (b.container.request.publish ?? []).forEach((spec, i) => {
+      const h = hostSide(spec);
+      if (!h) return;
+      const at = find(b.node, ['ports', i]);
+      if (h.port < 1 || h.port > 65535) {
+        ctx.report('error', 'range', at, path(b, 'ports', i), `host port ${h.port} is out of range (1-65535)`);
+        return;
+      }
+      const [portProto, ip] = h.key.split('@') as [string, string];
+      const others = seen.get(portProto) ?? [];
+      // The same port on 0.0.0.0 clashes with every address; on two specific addresses it does not.
+      const clash = others.find((o) => o.ip === ip || o.ip === '0.0.0.0' || ip === '0.0.0.0');
+      if (clash) ctx.report('error', 'conflict', at, path(b, 'ports', i), `host port ${portProto} is already published by ${clash.name} (ports[${clash.i}])`);
+      others.push({ name: b.container.name, i, ip });
+      seen.set(portProto, others);
+    });
+  }
+}
 
 export function runValidators(ctx: ValidatorContext, validators: readonly Validator[] = VALIDATORS): void {
   for (const v of validators) v.check(ctx);

@@ -60,11 +60,10 @@ describe('schema errors point at the line, the column and the path', () => {
     ]);
   });
 
-  it('keys reserved for later are refused, not ignored', () => {
-    expect(errors(web('    ports: ["8080:80"]\n'))).toEqual(['m.yaml:4:5: containers.web.ports: publishing ports is not supported yet: containers have loopback only']);
-    expect(errors(web('    networks: [default]\n'))).toEqual([
-      'm.yaml:4:5: containers.web.networks: networks are not supported yet: every container has its own network namespace with loopback only',
-    ]);
+  it('checks networks and ports, and refuses a host port published twice', () => {
+    expect(errors(web('    ports: ["80"]\n'))[0]).toMatch(/^m\.yaml:4:13: containers\.web\.ports\[0\]: .*HOSTPORT:CTRPORT/);
+    const two = 'containers:\n  a:\n    template: busybox\n    ports: ["8080:80"]\n  b:\n    template: busybox\n    ports: ["127.0.0.1:8080:8080", "9090:90/udp"]\n';
+    expect(errors(two)).toEqual(['m.yaml:7:13: containers.b.ports[0]: host port 8080/tcp is already published by a (ports[0])']);
   });
 
   it('x- keys are ignored and carry anchors; << merges them', () => {

@@ -81,8 +81,8 @@ const WRONG_TYPES: Record<string, Json[]> = {
   dependsOn: ['db', 5, true, [5], { x: 'started' }],
   healthcheck: ['test', 5, [], {}, { test: 5 }, { test: [] }, { test: 'x', retries: 0 }],
   limits: ['256Mi', [1], 5],
-  ports: [['80:80'], []],
-  networks: [['default']],
+  ports: ['8080:80', [80], ['80'], ['x:80'], { a: 1 }],
+  networks: ['bridge', [5], ['-bad'], { a: 1 }],
 };
 
 const WRONG_LIMITS: Record<string, Json[]> = {
