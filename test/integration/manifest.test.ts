@@ -131,6 +131,29 @@ describe('manifests', () => {
     expect((await corral(['apply', '-f', '-'], { input: yaml })).stderr).toMatch(/--project/);
   });
 
+  it('publishes ports and joins networks from the manifest', async () => {
+    const file = join(tmp, 'net.yaml');
+    const port = 20000 + (process.pid % 10000);
+    writeFileSync(file, `containers:\n  mf-web:\n    template: busybox\n    command: [sh, -c, "echo manifest-web > /tmp/i.html; exec httpd -f -p 80 -h /tmp"]\n    ports: ["127.0.0.1:${port}:80"]\n    aliases: [frontend]\n  mf-client:\n    template: busybox\n    command: [sleep, "300"]\n`);
+    expect((await corral(['apply', '-f', file])).exitCode).toBe(0);
+    try {
+      await sleep(300);
+      const body = await new Promise<string>((resolve, reject) => {
+        import('node:http').then(({ get }) => get(`http://127.0.0.1:${port}/i.html`, (res) => {
+          let t = '';
+          res.on('data', (d) => (t += d));
+          res.on('end', () => resolve(t));
+        }).on('error', reject));
+      });
+      expect(body).toBe('manifest-web\n');
+      const byAlias = await corral(['exec', 'mf-client', 'sh', '-c', 'timeout 5 wget -qO- http://frontend/i.html']);
+      expect(byAlias.stdout).toBe('manifest-web\n');
+      expect((await inspect('mf-web')).config.labels['corral.manifest']).toBe(file);
+    } finally {
+      await corral(['delete', '-f', file]);
+    }
+  });
+
   it('reports every error with file:line:col and changes nothing (exit 2)', async () => {
     const file = join(tmp, 'bad.yaml');
     writeFileSync(file, 'containers:\n  bad:\n    template: busybox\n    limits:\n      memroy: 1Gi\n      cpu: lots\n  worse:\n    template: nope\n');
