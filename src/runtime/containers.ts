@@ -512,7 +512,7 @@ export class Containers {
     const state: ContainerState = {
       status: 'running', pid: started!.pid, monitorPid: monitor.child.pid ?? null, exitCode: null, signal: null, error: null,
       startedAt: new Date().toISOString(), finishedAt: null, oomKilled: false, oomKills: 0, oomMessage: null,
-      restartCount: (await this.store.readPolicy(c.id)).restartCount, nextRestartAt: null, health: null,
+      restartCount: c.restartPolicy.name === 'no' ? 0 : (await this.store.readPolicy(c.id)).restartCount, nextRestartAt: null, health: null,
     };
     await this.store.writeApplied(c.id, applied);
     if (c.healthcheck) {

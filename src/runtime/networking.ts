@@ -341,16 +341,18 @@ export class ContainerNetworking {
   private async writeEtc(c: ContainerConfig, rec: NetworkRecord | null): Promise<void> {
     const hosts = this.d.store.file(c.id, 'hosts');
     const resolv = this.d.store.file(c.id, 'resolv.conf');
-    if (c.network.mode === 'host') {
-      await writeInPlace(hosts, renderHosts({ hostname: c.hostname, self: null, peers: [], host: await readOr(this.d.hostHosts ?? '/etc/hosts', '') }));
-    } else if (rec) {
-      await writeInPlace(hosts, this.hostsOf(c.id, rec, c.hostname));
-    } else {
-      await writeInPlace(hosts, renderHosts({ hostname: c.hostname, self: null, peers: [] }));
-    }
-    const hostResolv = await readOr(this.d.hostResolvConf ?? '/etc/resolv.conf', undefined);
-    const text = hostResolv === undefined && c.network.dns.length === 0 ? '# no resolv.conf on the host\n' : renderResolvConf(hostResolv ?? '', { dns: c.network.dns, keepLoopback: c.network.mode === 'host' });
-    await writeInPlace(resolv, text);
+    const hostsText = async (): Promise<string> =>
+      c.network.mode === 'host'
+        ? renderHosts({ hostname: c.hostname, self: null, peers: [], host: await readOr(this.d.hostHosts ?? '/etc/hosts', '') })
+        : rec
+          ? this.hostsOf(c.id, rec, c.hostname)
+          : renderHosts({ hostname: c.hostname, self: null, peers: [] });
+    const resolvText = async (): Promise<string> => {
+      const hostResolv = await readOr(this.d.hostResolvConf ?? '/etc/resolv.conf', undefined);
+      return hostResolv === undefined && c.network.dns.length === 0 ? '# no resolv.conf on the host\n' : renderResolvConf(hostResolv ?? '', { dns: c.network.dns, keepLoopback: c.network.mode === 'host' });
+    };
+    // Both files at once: this is on the start path.
+    await Promise.all([hostsText().then((t) => writeInPlace(hosts, t)), resolvText().then((t) => writeInPlace(resolv, t))]);
   }
 
   private hostsOf(id: string, rec: NetworkRecord, hostname: string): string {

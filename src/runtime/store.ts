@@ -104,7 +104,7 @@ export class ContainerStore {
 
   /** Forget the last run before a new start (the overlay upper layer stays, as in Docker). */
   async clearRun(id: string): Promise<void> {
-    for (const f of ['runtime.json', 'exit.json', 'oom.json', 'limits.json', 'health.json'] as const) await rm(this.file(id, f), { force: true });
+    await Promise.all((['runtime.json', 'exit.json', 'oom.json', 'limits.json', 'health.json'] as const).map((f) => rm(this.file(id, f), { force: true })));
   }
 
   /** Ids of every directory under containers/, committed or not. */
