@@ -66,6 +66,8 @@ export interface RuntimeDeps {
 }
 
 export interface StartOptions {
+  /** Time spent on the checks before startLocked, for the phase log. */
+  checksMs?: number;
   /** Called once the monitor listens and before the container runs (foreground attach). */
   attach?: (socketPath: string) => Promise<void>;
 }
@@ -404,12 +406,16 @@ export class Containers {
   async start(ref: string, opts: StartOptions = {}): Promise<ContainerState> {
     const c = this.resolve(ref);
     return this.locks.run(c.id, async () => {
-      if (await this.pendingExit(c.id)) await this.handleExit(c.id);
+      const t0 = performance.now();
+      // The pending-exit check and the current state are independent reads: do them at once.
+      const [pending, before] = await Promise.all([this.pendingExit(c.id), this.state(c.id)]);
+      if (pending) await this.handleExit(c.id);
       if (!this.index.get(c.id)) throw new NotFoundError(`no such container: ${ref}`);
-      assertCan(c.name, (await this.state(c.id)).status, 'start');
-      await this.supervisor.userStarted(c.id);
+      assertCan(c.name, pending ? (await this.state(c.id)).status : before.status, 'start');
+      if (c.restartPolicy.name !== 'no') await this.supervisor.userStarted(c.id);
+      const checksMs = Math.round((performance.now() - t0) * 100) / 100;
       try {
-        return await this.startLocked(c, opts);
+        return await this.startLocked(c, { ...opts, checksMs });
       } catch (err) {
         // `run --rm` that never got going leaves nothing behind (an exec failure is removed by
         // the exit path, which the monitor's exit record triggers).
@@ -429,6 +435,7 @@ export class Containers {
 
   private async startLocked(c: ContainerConfig, opts: StartOptions): Promise<ContainerState> {
     const t = new PhaseTimer();
+    if (opts.checksMs !== undefined) t.phases.checks = opts.checksMs;
     const template = await this.deps.templates.resolve(c.template);
     t.mark('template');
     await this.store.clearRun(c.id);
