@@ -127,34 +127,13 @@ export class CorralClient {
     if (opts.follow) params.set('follow', 'true');
     const qs = params.toString();
     const res = await this.http.stream('GET', `/v1/events${qs ? `?${qs}` : ''}`, opts.signal ? { signal: opts.signal } : {});
-    res.setEncoding('utf8');
-    let buf = '';
-    for await (const chunk of res as AsyncIterable<string>) {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim() !== '') yield JSON.parse(line) as CorralEvent;
-      }
-    }
+    for await (const line of ndjsonLines(res)) yield JSON.parse(line) as CorralEvent;
   }
 
   async *logs(ref: string, opts: LogsOptions = {}): AsyncGenerator<LogRecord> {
     const q = query({ follow: opts.follow || undefined, tail: opts.tail, timestamps: opts.timestamps || undefined });
     const res = await this.http.stream('GET', `${container(ref)}/logs${q}`, opts.signal ? { signal: opts.signal } : {});
-    res.setEncoding('utf8');
-    let buf = '';
-    for await (const chunk of res as AsyncIterable<string>) {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim() !== '') yield parseRecord(line);
-      }
-    }
-    if (buf.trim() !== '') yield parseRecord(buf);
+    for await (const line of ndjsonLines(res)) yield parseRecord(line);
   }
 
   networks(): Promise<NetworkSummary[]> {
@@ -200,4 +179,20 @@ function parseRecord(line: string): LogRecord {
   } catch {
     throw new CorralError('internal', `logs: corrald sent a line that is not JSON: ${line.slice(0, 80)}`);
   }
+}
+
+/** The non-empty lines of a streamed NDJSON response, as they arrive (a last line without \n too). */
+async function* ndjsonLines(res: NodeJS.ReadableStream): AsyncGenerator<string> {
+  res.setEncoding('utf8');
+  let buf = '';
+  for await (const chunk of res as AsyncIterable<string>) {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim() !== '') yield line;
+    }
+  }
+  if (buf.trim() !== '') yield buf;
 }

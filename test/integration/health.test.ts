@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { corral, uniqueName } from '../support/corral.js';
+import { corral, inspect, sleep, uniqueName, until } from '../support/corral.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function inspect(name: string): Promise<any> {
-  return JSON.parse((await corral(['inspect', name])).stdout)[0];
-}
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(150);
-  }
-}
 
 describe('health checks', () => {
   it('goes starting → healthy → unhealthy, shown in ps and inspect, with events', async () => {

@@ -1,24 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, installation, uniqueName } from '../support/corral.js';
+import { corral, installation, inspect, sleep, uniqueName, until } from '../support/corral.js';
 
 // The test corrald runs with --restart-backoff-base 200ms: delays 0.2 s, 0.4 s, 0.8 s … 6 s.
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function inspect(name: string): Promise<any> {
-  return JSON.parse((await corral(['inspect', name])).stdout)[0];
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function daemonPid(): number {
   return Number(readFileSync(join(installation().runRoot, 'corrald.pid'), 'utf8').split(' ')[0]);

@@ -19,3 +19,21 @@ export async function sh(script: string, extra: string[] = []): Promise<string> 
   return r.stdout;
 }
 
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `corral inspect NAME`, parsed. */
+export async function inspect(name: string): Promise<any> {
+  return JSON.parse((await corral(['inspect', name])).stdout)[0];
+}
+
+/** Polls `fn` until it returns something, or fails naming `what` after `ms`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(120);
+  }
+}
