@@ -70,6 +70,9 @@ try {
       ids.push(id);
     }
   };
+  // The kernel tears down the network namespaces of the CLI runs above in a workqueue, for a
+  // while after they are gone: let that settle so it is not counted in the next phase.
+  await new Promise((r) => setTimeout(r, 3000));
   await startLoop(['none'], startNone);
   await timeAsync('corrald: create + start (API)', 'bridge network; start returns once the program is exec\'d', async (i) => {
     const { id } = await client.create({ template: 'busybox', command: ['sleep', '1000'], name: `b${process.pid}-${i + 1}` });

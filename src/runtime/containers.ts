@@ -438,8 +438,10 @@ export class Containers {
     if (opts.checksMs !== undefined) t.phases.checks = opts.checksMs;
     const template = await this.deps.templates.resolve(c.template);
     t.mark('template');
-    await this.store.clearRun(c.id);
-    t.mark('clear');
+    const socket = attachSocketPath(this.deps.paths, c.id);
+    // The last run's records and socket go while the network and cgroup are made (start is hot).
+    const cleared = Promise.all([this.store.clearRun(c.id), rm(socket, { force: true })]);
+    cleared.catch(() => {});
     // Corral's own subtree is set up once per daemon (again only if that failed).
     this.parentReady ??= this.deps.cgroups.ensureParent().catch((err: unknown) => {
       this.parentReady = undefined;
@@ -462,10 +464,12 @@ export class Containers {
       await this.tearDownNetwork(c);
       throw err;
     }
+    await cleared;
     t.mark('cgroup');
+    // What the kernel got is written while the monitor starts the container.
+    const appliedWritten = this.store.writeApplied(c.id, applied);
+    appliedWritten.catch(() => {});
     const etc = etcBinds(this.store, c);
-    const socket = attachSocketPath(this.deps.paths, c.id);
-    await rm(socket, { force: true });
     const argv = startArgv(
       {
         shim: this.deps.shim,
@@ -521,7 +525,7 @@ export class Containers {
       startedAt: new Date().toISOString(), finishedAt: null, oomKilled: false, oomKills: 0, oomMessage: null,
       restartCount: c.restartPolicy.name === 'no' ? 0 : (await this.store.readPolicy(c.id)).restartCount, nextRestartAt: null, health: null,
     };
-    await this.store.writeApplied(c.id, applied);
+    await appliedWritten;
     if (c.healthcheck) {
       await this.health.watch(c, Date.now(), true);
       state.health = { status: 'starting', failingStreak: 0, log: [] };
