@@ -19,6 +19,7 @@ import { startArgv } from '../namespaces/argv.js';
 import { isSameProcess } from '../system/procfs.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { crashPoint } from '../util/crash.js';
+import { PhaseTimer } from '../util/phase-timer.js';
 import { etcBinds, writeEtcFiles } from './etc-files.js';
 import { ContainerIndex } from './index.js';
 import { MASKED_PATHS, READONLY_PATHS } from './policy.js';
@@ -733,17 +734,6 @@ function mountsOf(c: ContainerConfig, lower: string[], l: { upper: string; work:
   for (const p of MASKED_PATHS) m.push({ type: 'bind', source: '/dev/null', destination: p, options: ['masked'] });
   for (const p of READONLY_PATHS) m.push({ type: 'bind', source: p, destination: p, options: ['ro'] });
   return m;
-}
-
-/** Durations of the phases of one operation, for the debug log and benchmarks. */
-class PhaseTimer {
-  readonly phases: Record<string, number> = {};
-  private last = performance.now();
-  mark(name: string): void {
-    const now = performance.now();
-    this.phases[name] = Math.round((now - this.last) * 100) / 100;
-    this.last = now;
-  }
 }
 
 /** Which limit the OOM killer enforced, in the user's words and the kernel's. */

@@ -16,7 +16,7 @@ export async function writeEtcFiles(store: ContainerStore, c: ContainerConfig, h
   return etcBinds(store, c);
 }
 
-/** The binds for files written at create time (start does not rewrite them: it is on the hot path). */
+/** Where the three files are bound in the container (written at create, hosts and resolv.conf refreshed at start). */
 export function etcBinds(store: ContainerStore, c: ContainerConfig): EtcBind[] {
   return [
     { source: store.file(c.id, 'hostname'), target: '/etc/hostname' },

@@ -1,5 +1,4 @@
 import { readFile, rm } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
 import type {
   ContainerConfig,
   EndpointSettings,
@@ -28,8 +27,9 @@ import { plugNamespace } from '../network/plug.js';
 import type { Runner } from '../system/runner.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
 import { crashPoint } from '../util/crash.js';
+import { PhaseTimer } from '../util/phase-timer.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { renderHosts, renderResolvConf, writeInPlace, type HostsEntry } from './etc-files.js';
+import { renderHosts, resolvConf, writeInPlace, type HostsEntry } from './etc-files.js';
 import type { Logger } from './containers.js';
 import type { ContainerStore } from './store.js';
 
@@ -221,7 +221,7 @@ export class ContainerNetworking {
       await this.writeEtc(c, null);
       return undefined;
     }
-    const t = new Steps();
+    const t = new PhaseTimer();
     const nets = await Promise.all(c.network.networks.map((e) => this.d.registry.get(e.network)));
     // Leftovers of an earlier run whose clean-up failed (logged then): clear them first.
     await this.tearDown(c);
@@ -257,7 +257,7 @@ export class ContainerNetworking {
       // The others learn about it in the background: with N containers on a network that is N
       // file writes, which the start path need not wait for.
       this.scheduleHostsRefresh(endpoints.map((e) => e.network));
-      this.d.log.debug('network set up', { id: c.id, stepsMs: t.steps });
+      this.d.log.debug('network set up', { id: c.id, stepsMs: t.phases });
       return unshareInNetnsArgs(file, { ...(this.d.unshare ? { unshare: this.d.unshare } : {}), ...(this.d.nsenter ? { nsenter: this.d.nsenter } : {}) });
     } catch (err) {
       await this.tearDown(c).catch((e: unknown) => this.d.log.error('cannot undo a failed network set-up', { id: c.id, err: String(e) }));
@@ -347,10 +347,7 @@ export class ContainerNetworking {
         : rec
           ? this.hostsOf(c.id, rec, c.hostname)
           : renderHosts({ hostname: c.hostname, self: null, peers: [] });
-    const resolvText = async (): Promise<string> => {
-      const hostResolv = await readOr(this.d.hostResolvConf ?? '/etc/resolv.conf', undefined);
-      return hostResolv === undefined && c.network.dns.length === 0 ? '# no resolv.conf on the host\n' : renderResolvConf(hostResolv ?? '', { dns: c.network.dns, keepLoopback: c.network.mode === 'host' });
-    };
+    const resolvText = (): Promise<string> => resolvConf(this.d.hostResolvConf ?? '/etc/resolv.conf', { dns: c.network.dns, keepLoopback: c.network.mode === 'host' });
     // Both files at once: this is on the start path.
     await Promise.all([hostsText().then((t) => writeInPlace(hosts, t)), resolvText().then((t) => writeInPlace(resolv, t))]);
   }
@@ -488,17 +485,6 @@ export class ContainerNetworking {
       await this.d.registry.remove(name);
       this.d.log.info('network removed', { network: name });
     });
-  }
-}
-
-/** Durations of set-up steps, for the debug log. */
-class Steps {
-  readonly steps: Record<string, number> = {};
-  private last = performance.now();
-  mark(name: string): void {
-    const now = performance.now();
-    this.steps[name] = Math.round((now - this.last) * 100) / 100;
-    this.last = now;
   }
 }
 

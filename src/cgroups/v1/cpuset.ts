@@ -1,9 +1,6 @@
 import { join } from 'node:path';
 import { CgroupError } from '../../errors.js';
-import { type WantedSetting, writeSetting } from '../controller.js';
-import type { AppliedSetting, Limits } from '../limits.js';
 import type { CpusetStats } from '../v2/cpuset.js';
-import { wants as v2Wants } from '../v2/cpuset.js';
 import { readCgroupFile, writeCgroupFile } from '../write.js';
 
 /**
@@ -13,16 +10,8 @@ import { readCgroupFile, writeCgroupFile } from '../write.js';
 export const CONTROLLER = 'cpuset';
 export type { CpusetStats };
 
-/** Same files and values as on v2. */
-export function wants(limits: Limits): WantedSetting[] {
-  return v2Wants(limits);
-}
-
-export async function apply(dir: string, limits: Limits): Promise<AppliedSetting[]> {
-  const done: AppliedSetting[] = [];
-  for (const w of wants(limits)) done.push(await writeSetting(dir, w, w.limit === 'cpuset-cpus' ? limits.cpuset!.cpus! : limits.cpuset!.mems!));
-  return done;
-}
+/** Same files and values as on v2 (only the stats files are named differently). */
+export { apply, wants } from '../v2/cpuset.js';
 
 export async function stats(dir: string): Promise<CpusetStats> {
   return {
