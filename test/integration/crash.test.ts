@@ -1,33 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON, ROOT, corral, daemonArgs, installation, uniqueName, waitForSocket } from '../support/corral.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function daemonPid(): number | undefined {
-  const f = join(installation().runRoot, 'corrald.pid');
-  return existsSync(f) ? Number(readFileSync(f, 'utf8').split(' ')[0]) : undefined;
-}
-
-async function stopDaemon(): Promise<void> {
-  const pid = daemonPid();
-  if (!pid) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-      await sleep(50);
-    } catch {
-      return;
-    }
-  }
-}
+import { DAEMON, ROOT, corral, daemonArgs, daemonPid, installation, sleep, stopDaemon, uniqueName, waitForSocket } from '../support/corral.js';
 
 /** A corrald of this installation that SIGKILLs itself at `point`. */
 async function crashingDaemon(point: string): Promise<{ exited: Promise<string | null> }> {

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, installation, uniqueName } from '../support/corral.js';
+import { corral, stopDaemon, uniqueName } from '../support/corral.js';
 
 async function eventsOf(name: string): Promise<{ type: string; attributes: Record<string, unknown> }[]> {
   const r = await corral(['events', '--since', '10m', '--until', '0s', '--filter', `container=${name}`, '--format', 'json']);
@@ -20,16 +18,7 @@ describe('corral events', () => {
     expect(String(before.find((e) => e.type === 'oom')?.attributes.message)).toMatch(/memory limit reached: --memory 32m/);
 
     // Stop corrald by its pid; the next command starts a new one, which reads the journal.
-    const pid = Number(readFileSync(join(installation().runRoot, 'corrald.pid'), 'utf8').split(' ')[0]);
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 50; i++) {
-      try {
-        process.kill(pid, 0);
-        await new Promise((r) => setTimeout(r, 100));
-      } catch {
-        break;
-      }
-    }
+    await stopDaemon();
     expect((await eventsOf(name)).map((e) => e.type)).toEqual(['create', 'start', 'oom', 'die', 'destroy']);
   });
 

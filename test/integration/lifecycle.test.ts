@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { corral, uniqueName } from '../support/corral.js';
+import { corral, inspect, uniqueName } from '../support/corral.js';
 
 interface Summary { name: string; status: string; statusText: string; exitCode: number | null; pid: number | null }
 
 async function summary(name: string): Promise<Summary | undefined> {
   const r = await corral(['ps', '-a', '--format', 'json']);
   return (JSON.parse(r.stdout) as Summary[]).find((c) => c.name === name);
-}
-
-async function inspect(name: string): Promise<any> {
-  return JSON.parse((await corral(['inspect', name])).stdout)[0];
 }
 
 describe('create, start, stop, restart, kill, rm', () => {

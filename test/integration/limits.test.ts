@@ -1,13 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, uniqueName } from '../support/corral.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function inspect(name: string): Promise<any> {
-  return JSON.parse((await corral(['inspect', name])).stdout)[0];
-}
+import { corral, inspect, sleep, uniqueName } from '../support/corral.js';
 
 /** CPU seconds used by the container's cgroup over `ms` of wall time (cgroup v1 cpuacct or v2 cpu.stat). */
 async function cpuShare(name: string, ms: number): Promise<number> {

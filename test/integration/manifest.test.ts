@@ -1,16 +1,12 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, corral, installation } from '../support/corral.js';
+import { ROOT, corral, inspect, installation, sleep } from '../support/corral.js';
 
 const ex = (f: string) => join(ROOT, 'examples', f);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmp = mkdtempSync('/var/tmp/corral-manifest-');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function inspect(name: string): Promise<any> {
-  return JSON.parse((await corral(['inspect', name])).stdout)[0];
-}
 function stateDirs(): string[] {
   try {
     return readdirSync(join(installation().dataRoot, 'containers')).sort();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetnsStore } from '../../src/network/netns.js';
 import { chooseSubnet, parseRoutes } from '../../src/network/subnet.js';
 import { ExecaRunner } from '../../src/system/runner.js';
-import { DAEMON, ROOT, corral, daemonArgs, installation, uniqueName, waitForSocket } from '../support/corral.js';
+import { DAEMON, ROOT, corral, daemonArgs, daemonPid, installation, sleep, uniqueName, waitForSocket, waitGone } from '../support/corral.js';
 import { findNetworkLeaks, links } from '../support/leaks.js';
 
 /**
@@ -19,7 +19,6 @@ import { findNetworkLeaks, links } from '../support/leaks.js';
  */
 
 const PID = process.pid;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PORT = 32000 + (PID % 2000) * 4; // four host ports of this run's own: PORT..PORT+3
 const INET_VETH = `tnet${PID}`.slice(0, 15);
 const INET_ID = `inet${'0'.repeat(60)}${PID}`.slice(0, 64);
@@ -134,22 +133,6 @@ function killChildren(): void {
 function leases(network: string): Record<string, { ip: string }> {
   const f = join(installation().dataRoot, 'network', network, 'leases.json');
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')).leases : {};
-}
-
-function daemonPid(): number | undefined {
-  const f = join(installation().runRoot, 'corrald.pid');
-  return existsSync(f) ? Number(readFileSync(f, 'utf8').split(' ')[0]) : undefined;
-}
-
-async function waitGone(pid: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-      await sleep(50);
-    } catch {
-      return;
-    }
-  }
 }
 
 /** Leaks of the installation that concern `ids` (short ids), for checks in the middle of the run. */

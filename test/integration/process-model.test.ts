@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, installation, uniqueName } from '../support/corral.js';
+import { corral, daemonPid, installation, uniqueName } from '../support/corral.js';
 
 function status(pid: number): Record<string, string> {
   return Object.fromEntries(
@@ -10,10 +10,6 @@ function status(pid: number): Record<string, string> {
       .split('\n')
       .map((l) => l.split(/:\s+/) as [string, string]),
   );
-}
-
-function daemonPid(): number {
-  return Number(readFileSync(join(installation().runRoot, 'corrald.pid'), 'utf8').split(' ')[0]);
 }
 
 describe('process model', () => {
@@ -33,7 +29,7 @@ describe('process model', () => {
       // kill -9 corrald: the container keeps running; the next CLI call starts a new corrald
       // which sees the container as running from the kernel.
       const old = daemonPid();
-      process.kill(old, 'SIGKILL');
+      process.kill(old!, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 300));
       process.kill(rt.pid, 0);
       process.kill(rt.monitorPid, 0);

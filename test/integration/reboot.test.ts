@@ -2,12 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, installation, uniqueName } from '../support/corral.js';
+import { corral, daemonPid, inspect, installation, sleep, uniqueName } from '../support/corral.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function inspect(name: string): Promise<any> {
-  return JSON.parse((await corral(['inspect', name])).stdout)[0];
-}
 function kill9(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
@@ -33,7 +29,7 @@ describe('a host reboot, simulated', () => {
       for (const n of [always, unless, plain]) ids.push((await inspect(n)).id);
       // Power off: corrald, every monitor and every container process die at once (monitors
       // first, so nobody writes an exit record), and /run is wiped.
-      kill9(Number(readFileSync(join(inst.runRoot, 'corrald.pid'), 'utf8').split(' ')[0]));
+      kill9(daemonPid()!);
       const rts = ids.map((id) => JSON.parse(readFileSync(join(inst.dataRoot, 'containers', id, 'runtime.json'), 'utf8')));
       for (const rt of rts) kill9(rt.monitorPid);
       for (const rt of rts) kill9(rt.pid);

@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, installation, inspect, sleep, uniqueName, until } from '../support/corral.js';
+import { corral, daemonPid, inspect, sleep, uniqueName, until } from '../support/corral.js';
 
 // The test corrald runs with --restart-backoff-base 200ms: delays 0.2 s, 0.4 s, 0.8 s … 6 s.
-
-function daemonPid(): number {
-  return Number(readFileSync(join(installation().runRoot, 'corrald.pid'), 'utf8').split(' ')[0]);
-}
 
 describe('restart policies', () => {
   it('on-failure:2 restarts a failing container twice with back-off, then gives up', async () => {
@@ -74,7 +68,7 @@ describe('restart policies', () => {
     await corral(['run', '-d', '--name', plain, 'busybox', 'sh', '-c', 'sleep 1; exit 5']);
     try {
       const keepPid = (await inspect(keep)).state.pid;
-      process.kill(daemonPid(), 'SIGKILL');
+      process.kill(daemonPid()!, 'SIGKILL');
       await sleep(2500); // both short containers exit while corrald is down
       // The next command starts a new corrald, which re-adopts and collects.
       expect((await inspect(keep)).state).toMatchObject({ status: 'running', pid: keepPid });

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { corralWith, type CliResult, type TestInstallation } from './installation.js';
 
@@ -36,4 +38,35 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, m
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(120);
   }
+}
+
+/** The pid the installation's corrald.pid names, if there is one. */
+export function daemonPid(): number | undefined {
+  const f = join(installation().runRoot, 'corrald.pid');
+  return existsSync(f) ? Number(readFileSync(f, 'utf8').split(' ')[0]) : undefined;
+}
+
+/** Waits (up to `ms`) until no process has `pid`. */
+export async function waitGone(pid: number, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(50);
+  }
+}
+
+/** SIGTERM the installation's corrald by its pid and wait until it is gone. */
+export async function stopDaemon(): Promise<void> {
+  const pid = daemonPid();
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  await waitGone(pid);
 }

@@ -5,22 +5,9 @@ import { ControllerMissingError, type Limits } from '../../../src/cgroups/limits
 import { V2CgroupManager } from '../../../src/cgroups/v2/manager.js';
 import { CgroupError } from '../../../src/errors.js';
 import { V2_CONTROL_FILES, addControlFiles, fakeV2, type FakeCgroupfs } from './fake-cgroupfs.js';
+import { io } from './recorded-writes.js';
 
-// Every control-file write, in order; `refuse` plays the kernel.
-const io = vi.hoisted(() => ({
-  writes: [] as { path: string; data: string }[],
-  refuse: undefined as ((path: string, data: string) => NodeJS.ErrnoException | undefined) | undefined,
-}));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
-  const writeFile: typeof fs.writeFile = async (path, data, options) => {
-    const err = io.refuse?.(String(path), String(data));
-    if (err) throw err;
-    io.writes.push({ path: String(path), data: String(data) });
-    return fs.writeFile(path, data, options);
-  };
-  return { ...fs, writeFile, default: { ...fs, writeFile } };
-});
+vi.mock('node:fs/promises', (orig) => import('./recorded-writes.js').then((m) => m.recordWrites(orig)));
 
 const MiB = 2 ** 20;
 let fake: FakeCgroupfs;
