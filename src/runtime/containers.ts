@@ -255,7 +255,8 @@ export class Containers {
       this.deps.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
       this.deps.events?.record('die', config, { exitCode: state.exitCode, signal: state.signal, oomKilled: kills > 0, error: state.error });
       if (config.autoRemove) await this.destroy(config);
-      else await this.supervisor.onExit(config, await this.state(id));
+      // The state read above already has what the policy decides on (exit code and times).
+      else await this.supervisor.onExit(config, state);
     }
     await rm(notify, { force: true });
     this.events.emit(`exit:${id}`);
@@ -542,7 +543,7 @@ export class Containers {
     await this.locks.run(c.id, async () => {
       const s = await this.state(c.id);
       assertCan(c.name, s.status, 'kill');
-      await this.supervisor.userStopped(c.id);
+      if (c.restartPolicy.name !== 'no') await this.supervisor.userStopped(c.id);
       await this.signal(c.id, signal);
       this.deps.events?.record('kill', c, { signal: String(signal) });
     });
