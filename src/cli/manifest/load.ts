@@ -42,7 +42,8 @@ export async function loadManifest(file: string, client: CorralClient | undefine
 function finish(c: ManifestContainer, owner: string, env: NodeJS.ProcessEnv): void {
   const fromFiles = buildEnv(c.inheritEnv, c.envFiles, env);
   if (fromFiles.length > 0 || c.request.env) c.request.env = [...fromFiles, ...(c.request.env ?? [])];
-  const hash = containerConfigHash({ ...c, request: { ...c.request, labels: { ...c.request.labels } } });
+  // Hashed with the env read above and before the ownership labels are added.
+  const hash = containerConfigHash(c);
   c.configHash = hash;
   c.request.labels = { ...c.request.labels, [LABEL_MANIFEST]: owner, [LABEL_HASH]: hash };
 }
