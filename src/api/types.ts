@@ -201,7 +201,7 @@ export interface CorralEvent {
 }
 
 /** `restarting`: exited, with a restart by its policy pending (back-off). */
-export const STATUSES = ['created', 'running', 'exited', 'restarting'] as const;
+export const STATUSES = ['created', 'running', 'exited', 'restarting', 'broken'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export interface ContainerState {

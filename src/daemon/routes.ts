@@ -4,7 +4,7 @@ import type { VersionInfo } from '../api/types.js';
 import type { CorralPaths } from '../config.js';
 import type { Containers, Logger } from '../runtime/containers.js';
 import { followLog, readLog } from '../runtime/logs.js';
-import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/policy.js';
+import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/defaults.js';
 import type { ExecSessions } from './exec-sessions.js';
 import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';
 import { Router } from './router.js';

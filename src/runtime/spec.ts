@@ -6,8 +6,8 @@ import { parsePortMappings } from '../network/ports.js';
 import { ValidationError } from '../errors.js';
 import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
-import { resolveCapabilities } from './capabilities.js';
-import { DEFAULT_PATH_ENV } from './policy.js';
+import { resolveCapabilities } from '../security/capabilities.js';
+import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
 

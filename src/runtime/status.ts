@@ -13,6 +13,8 @@ const ALLOWED: Record<Status, readonly Action[]> = {
   exited: ['start', 'remove', 'restart', 'stop'],
   // Waiting out a back-off: stop cancels the pending restart, start runs it now.
   restarting: ['start', 'stop', 'restart'],
+  // Its config cannot be read (start-up recovery quarantined it): it can only be removed.
+  broken: ['remove'],
 };
 
 export function can(status: Status, action: Action): boolean {

@@ -1,13 +1,15 @@
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, HealthState } from '../api/types.js';
 import type { AppliedSetting } from '../cgroups/limits.js';
 import { INITIAL_RESTART_STATE, type RestartState } from './restart-policy.js';
 import { containerDir, containersDir, type CorralPaths } from '../config.js';
-import { fsError, isErrno } from '../errors.js';
+import { CorralError, fsError, isErrno } from '../errors.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
-import { crashPoint } from '../util/crash.js';
-import { NONE_NETWORK_CONFIG } from './spec.js';
+import { crashPoint, failPoint } from '../util/crash.js';
+import { layerLayout, type LayerLayout } from '../rootfs/layout.js';
+import { migrateConfig, storedConfig } from './config-version.js';
 
 /** What the monitor writes (docs/shim.md). */
 export interface RuntimeRecord {
@@ -26,9 +28,25 @@ export interface ExitRecord {
   error: string | null;
 }
 
+/** A stop that was asked for and not yet seen through (a corrald that dies mid-stop finishes it). */
+export interface StopRequest {
+  requestedAt: string;
+  /** When SIGKILL is due (ms since the epoch). */
+  killAt: number;
+}
+
+/** What a container directory holds as far as recovery is concerned. */
+export type StoredConfig =
+  | { kind: 'ok'; config: ContainerConfig }
+  /** No config.json and nothing of the user's yet: a create that never finished. */
+  | { kind: 'uncommitted' }
+  /** Kept, listed as broken, removable; never deleted behind the user's back. */
+  | { kind: 'broken'; reason: string };
+
 /**
- * The on-disk layout of containers. config.json is the commit point of a create: a directory
- * without it is a create that never finished and is removed at the next daemon start.
+ * The on-disk layout of containers. config.json is the commit point of a create; `.creating` marks
+ * a directory whose create has not reached it. A config that exists but cannot be read is never
+ * taken for an unfinished create (the container is quarantined instead).
  */
 export class ContainerStore {
   constructor(readonly paths: CorralPaths) {}
@@ -36,12 +54,11 @@ export class ContainerStore {
   dir(id: string): string {
     return containerDir(this.paths, id);
   }
-  file(id: string, name: 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'health.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf' | 'network.json'): string {
+  file(id: string, name: '.creating' | 'stop.json' | 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'health.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf' | 'network.json'): string {
     return join(this.dir(id), name);
   }
-  layout(id: string): { upper: string; work: string; mountpoint: string } {
-    const d = this.dir(id);
-    return { upper: join(d, 'upper'), work: join(d, 'work'), mountpoint: join(d, 'rootfs') };
+  layout(id: string): LayerLayout {
+    return layerLayout(this.dir(id));
   }
 
   async prepare(config: ContainerConfig): Promise<void> {
@@ -49,6 +66,7 @@ export class ContainerStore {
     try {
       await mkdir(containersDir(this.paths), { recursive: true, mode: 0o700 });
       await mkdir(this.dir(config.id), { mode: 0o700 });
+      await writeFile(this.file(config.id, '.creating'), '', { mode: 0o600 });
       // The overlay's upper dir becomes the container's "/": world-readable like any root.
       await mkdir(l.upper, { mode: 0o755 });
       await mkdir(l.work, { mode: 0o700 });
@@ -59,13 +77,55 @@ export class ContainerStore {
   }
 
   async writeConfig(config: ContainerConfig): Promise<void> {
-    await atomicWriteJson(this.file(config.id, 'config.json'), config);
+    await atomicWriteJson(this.file(config.id, 'config.json'), storedConfig(config));
   }
 
+  /** The commit point of a create: the config, then the marker goes. */
+  async commit(config: ContainerConfig): Promise<void> {
+    await this.writeConfig(config);
+    await rm(this.file(config.id, '.creating'), { force: true });
+  }
+
+  /** A committed container's config (brought up to the current version); throws if unreadable. */
   async readConfig(id: string): Promise<ContainerConfig | undefined> {
-    const c = await readJson<ContainerConfig>(this.file(id, 'config.json'));
-    // Configs written before limits existed: no limits; before networking: loopback only.
-    return c && { ...c, limits: c.limits ?? {}, limitRequest: c.limitRequest ?? {}, ignoreMissingLimits: c.ignoreMissingLimits ?? false, oomScoreAdj: c.oomScoreAdj ?? null, restartPolicy: c.restartPolicy ?? { name: 'no', maxRetries: null }, healthcheck: c.healthcheck ?? null, network: c.network ?? NONE_NETWORK_CONFIG };
+    const s = await this.readStored(id);
+    if (s.kind === 'ok') return s.config;
+    if (s.kind === 'uncommitted') return undefined;
+    throw new CorralError('internal', `read ${this.file(id, 'config.json')}: ${s.reason}`);
+  }
+
+  /** What start-up recovery decides on: a config, an unfinished create, or a broken container. */
+  async readStored(id: string): Promise<StoredConfig> {
+    const path = this.file(id, 'config.json');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) return { kind: 'broken', reason: `cannot read config.json: ${(err as Error).message}` };
+      // Without the marker, an empty upper layer still means nothing of the user's exists yet
+      // (a create cut short between mkdir and the marker).
+      if (existsSync(this.file(id, '.creating'))) return { kind: 'uncommitted' };
+      const upper = await readdir(this.layout(id).upper).catch(() => [] as string[]);
+      return upper.length === 0 ? { kind: 'uncommitted' } : { kind: 'broken', reason: 'config.json is missing' };
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      return { kind: 'broken', reason: `config.json is not valid JSON (${(err as Error).message})` };
+    }
+    const m = migrateConfig(raw);
+    return 'problem' in m ? { kind: 'broken', reason: m.problem } : { kind: 'ok', config: m.config };
+  }
+
+  async readStop(id: string): Promise<StopRequest | undefined> {
+    return readJson<StopRequest>(this.file(id, 'stop.json')).catch(() => undefined);
+  }
+  async writeStop(id: string, r: StopRequest): Promise<void> {
+    await atomicWriteJson(this.file(id, 'stop.json'), r);
+  }
+  async clearStop(id: string): Promise<void> {
+    await rm(this.file(id, 'stop.json'), { force: true });
   }
   async readRuntime(id: string): Promise<RuntimeRecord | undefined> {
     return readJson<RuntimeRecord>(this.file(id, 'runtime.json'));
@@ -99,12 +159,13 @@ export class ContainerStore {
     return (await readJson<AppliedSetting[]>(this.file(id, 'limits.json'))) ?? [];
   }
   async writeApplied(id: string, applied: AppliedSetting[]): Promise<void> {
+    failPoint('start:write-limits', this.file(id, 'limits.json'));
     await atomicWriteJson(this.file(id, 'limits.json'), applied, 0o600, false);
   }
 
   /** Forget the last run before a new start (the overlay upper layer stays, as in Docker). */
   async clearRun(id: string): Promise<void> {
-    await Promise.all((['runtime.json', 'exit.json', 'oom.json', 'limits.json', 'health.json'] as const).map((f) => rm(this.file(id, f), { force: true })));
+    await Promise.all((['runtime.json', 'exit.json', 'oom.json', 'limits.json', 'health.json', 'stop.json'] as const).map((f) => rm(this.file(id, f), { force: true })));
   }
 
   /** Ids of every directory under containers/, committed or not. */

@@ -30,6 +30,8 @@ export function describeStatus(s: { status: Status; exitCode: number | null; sta
   switch (s.status) {
     case 'created':
       return 'Created';
+    case 'broken':
+      return 'Broken';
     case 'running': {
       const t = s.startedAt ? Date.parse(s.startedAt) : NaN;
       const health = s.health ? (s.health.status === 'starting' ? ' (health: starting)' : ` (${s.health.status})`) : '';

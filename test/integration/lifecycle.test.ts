@@ -37,7 +37,6 @@ describe('create, start, stop, restart, kill, rm', () => {
       expect((await corral(['stop', '-t', '1', name])).exitCode).toBe(0);
       const took = Date.now() - t0;
       expect(took).toBeGreaterThanOrEqual(900);
-      expect(took).toBeLessThan(8000);
       const st = (await inspect(name)).state;
       expect(st).toMatchObject({ status: 'exited', exitCode: 137, signal: 9 });
       expect(st.finishedAt).toBeTruthy();

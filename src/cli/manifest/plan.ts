@@ -2,7 +2,7 @@ import type { ContainerInspect } from '../../api/types.js';
 import type { CorralClient } from '../../client/client.js';
 import type { ManifestContainer } from '../../manifest/index.js';
 import { formatRestartPolicy } from '../../runtime/restart-policy.js';
-import { resolveCapabilities } from '../../runtime/capabilities.js';
+import { resolveCapabilities } from '../../security/capabilities.js';
 import { LABEL_HASH, LABEL_MANIFEST, type LoadedManifest } from './load.js';
 
 export interface Change {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { closest, editDistance } from '../../../src/manifest/issues.js';
 import { CompiledSchema, type SchemaNode, manifestSchema, manifestSchemaPath } from '../../../src/manifest/schema.js';
-import { ALL_CAPABILITIES } from '../../../src/runtime/capabilities.js';
+import { ALL_CAPABILITIES } from '../../../src/security/capabilities.js';
 
 const raw = JSON.parse(readFileSync(manifestSchemaPath(), 'utf8')) as SchemaNode;
 

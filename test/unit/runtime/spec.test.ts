@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromRequest, mergeEnv, validateUser } from '../../../src/runtime/spec.js';
-import { DEFAULT_CAPABILITIES, resolveCapabilities } from '../../../src/runtime/capabilities.js';
+import { DEFAULT_CAPABILITIES, resolveCapabilities } from '../../../src/security/capabilities.js';
 
 describe('configFromRequest', () => {
   it('fills Docker-like defaults', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,10 +14,14 @@ describe('ContainerStore', () => {
   it('lays out a container and commits it with config.json', async () => {
     const c = configFromRequest({ template: 'busybox', name: 'a' });
     await store.prepare(c);
-    expect(readdirSync(store.dir(c.id)).sort()).toEqual(['rootfs', 'upper', 'work']);
+    // The marker says the create has not committed yet.
+    expect(readdirSync(store.dir(c.id)).sort()).toEqual(['.creating', 'rootfs', 'upper', 'work']);
     expect(await store.readConfig(c.id)).toBeUndefined();
-    await store.writeConfig(c);
+    expect(await store.readStored(c.id)).toEqual({ kind: 'uncommitted' });
+    await store.commit(c);
+    expect(readdirSync(store.dir(c.id)).sort()).toEqual(['config.json', 'rootfs', 'upper', 'work']);
     expect(await store.readConfig(c.id)).toEqual(c);
+    expect(JSON.parse(readFileSync(store.file(c.id, 'config.json'), 'utf8')).version).toBe(1);
     expect(await store.listIds()).toContain(c.id);
   });
 

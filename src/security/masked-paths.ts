@@ -15,8 +15,3 @@ export const MASKED_PATHS = [
 
 /** Docker's read-only paths. */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-
-export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** SIGTERM, then SIGKILL after this many seconds (Docker's default). */
-export const DEFAULT_STOP_TIMEOUT_S = 10;

@@ -1,0 +1,48 @@
+import type { ContainerConfig } from '../../api/types.js';
+import { ValidationError } from '../../errors.js';
+import { crashPoint } from '../../util/crash.js';
+import { writeEtcFiles } from '../etc-files.js';
+import { limitsFromFlags, readHostResources } from '../limits.js';
+import { configFromRequest } from '../spec.js';
+import type { Runtime } from './context.js';
+
+/**
+ * Validate a request completely, then make the container's directory and commit its config. A
+ * create cut short (an error, a crash) leaves a `.creating` marker that recovery removes.
+ */
+export async function createContainer(rt: Runtime, request: unknown): Promise<ContainerConfig> {
+  const templateName = (request as { template?: unknown } | null)?.template;
+  // Validate everything that does not need the template first, so bad input fails fast.
+  const defaults = { defaultNetwork: [rt.deps.defaultNetwork ?? 'bridge'] };
+  configFromRequest(request, undefined, undefined, defaults);
+  const template = await rt.deps.templates.resolve(String(templateName));
+  const config = configFromRequest(request, template.env, template.command, defaults);
+  const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
+  rt.host ??= await readHostResources();
+  config.limits = await limitsFromFlags(flags, rt.host);
+  if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
+  const commit = async (): Promise<void> => {
+    // Networks, addresses and host ports are checked before anything is made.
+    await rt.net?.validate(config);
+    rt.index.reserve(config.name, config.id);
+    try {
+      await rt.store.prepare(config);
+      crashPoint('create:prepared');
+      await writeEtcFiles(rt.store, config);
+      crashPoint('create:etc-written');
+      await rt.store.commit(config);
+      crashPoint('create:committed');
+      rt.index.add(config);
+    } catch (err) {
+      rt.index.release(config.name, config.id);
+      await rt.store.destroy(config.id).catch(() => {});
+      throw err;
+    }
+  };
+  // A user-defined network cannot be removed between the check and the commit.
+  if (rt.net && config.network.networks.some((e) => e.network !== 'bridge')) await rt.net.locked(commit);
+  else await commit();
+  rt.log.info('container created', { id: config.id, name: config.name });
+  rt.deps.events?.record('create', config, { template: config.template });
+  return config;
+}
