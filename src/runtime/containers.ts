@@ -13,7 +13,7 @@ import { removeContainer } from './lifecycle/remove.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
 import { killContainer, signalPid1, stopContainer, waitContainer } from './lifecycle/stop.js';
 import { updateContainer } from './lifecycle/update.js';
-import { ContainerNetworking } from './networking.js';
+import { ContainerNetworking } from './networking/index.js';
 import { formatRestartPolicy } from './restart-policy.js';
 import { assertCan } from './status.js';
 import type { ContainerStore } from './store.js';

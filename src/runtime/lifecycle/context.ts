@@ -9,7 +9,7 @@ import type { Runner } from '../../system/runner.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
-import type { ContainerNetworking } from '../networking.js';
+import type { ContainerNetworking } from '../networking/index.js';
 import type { Backoff } from '../restart-policy.js';
 import { spawnMonitor, type SpawnedMonitor } from '../shim.js';
 import { ContainerStore } from '../store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickPort } from '../../../src/runtime/networking.js';
+import { pickPort } from '../../../src/runtime/networking/index.js';
 
 describe('pickPort (-P)', () => {
   it('starts at a random port of the range and skips taken ones, wrapping around', () => {
