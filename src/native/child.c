@@ -7,24 +7,26 @@
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "monitor.h"
+#include "proto.h"
 #include "sync.h"
 
-/* C1 cannot use sync_die (its sync fd is not fd 3 yet in every step). */
+/* C1 cannot use sync_die (its sync socket is not fd 3 yet in every step). */
 __attribute__((noreturn)) static void child_fail(int syncw) {
-  char line[ERR_MAX + 16];
-  int n = snprintf(line, sizeof line, "error %s\n", errmsg());
-  write_all(syncw, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+  proto_send_text(syncw, PROTO_ERROR, errmsg());
   _exit(1);
 }
 
 static int high(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
 
 /* C1: join the cgroups first, so nothing of the container ever runs
- * outside them; then stdio, the sync fd as fd 3, nothing else; exec. */
+ * outside them; then stdio, the sync socket as fd 3 (dup2 clears its
+ * O_CLOEXEC: it must survive unshare's exec up to the init stage), nothing
+ * else; exec. */
 __attribute__((noreturn)) static void child_exec(int in, int out, int err, int syncw) {
   char pid[16];
   int pl = snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -94,7 +96,8 @@ static int open_pty(int *slave) {
 
 int child_spawn(void) {
   int sync[2], in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  if (pipe2(sync, O_CLOEXEC) < 0) return fail("pipe");
+  /* Seqpacket: message boundaries for the shim protocol, both ways, and fds. */
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) return fail("socketpair");
   if (M.o.tty) {
     int slave = -1;
     int m = open_pty(&slave);

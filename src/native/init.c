@@ -17,6 +17,7 @@
 struct init_opts {
   struct mounts m;
   const char *hostname;
+  int wait_run; /* create-then-start: READY, then wait for RUN before step 8 */
   struct process p;
 };
 
@@ -38,6 +39,10 @@ static int parse(int argc, char **argv, struct init_opts *o) {
     if (r > 0) continue;
     if (strcmp(opt, "--read-only") == 0) {
       m->read_only = 1;
+      continue;
+    }
+    if (strcmp(opt, "--wait-run") == 0) {
+      o->wait_run = 1;
       continue;
     }
     int need = strcmp(opt, "--bind") == 0 ? 3 : 1;
@@ -97,6 +102,8 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
   if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
     step(fail("sethostname %s", o->hostname));
   step(loopback_up());
+  /* 7b. The container exists, set up; the program starts when corrald says. */
+  if (o->wait_run) step(sync_wait_run());
   /* 8-13. */
   process_run(&o->p);
 }

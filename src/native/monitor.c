@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "proto.h"
 
 /* After PID 1 is reaped, output still in the pipes is relayed; a process
  * that escaped with the pipe (only possible for exec) is not waited for. */
@@ -21,7 +22,7 @@
 
 struct monitor M = {
     .report_fd = 1, .sig_fd = -1, .listen_fd = -1, .log_fd = -1, .sync_fd = -1,
-    .out_fd = -1, .err_fd = -1, .master = -1, .in_fd = -1,
+    .out_fd = -1, .err_fd = -1, .master = -1, .in_fd = -1, .ctl_fd = -1,
 };
 
 static int *flag_of(struct options *o, const char *opt) {
@@ -30,6 +31,7 @@ static int *flag_of(struct options *o, const char *opt) {
   if (strcmp(opt, "--wait-attach") == 0) return &o->wait_attach;
   if (strcmp(opt, "--stdio-attach") == 0) return &o->stdio_attach;
   if (strcmp(opt, "--no-daemon") == 0) return &o->no_daemon;
+  if (strcmp(opt, "--wait-run") == 0) return &o->wait_run;
   return NULL;
 }
 
@@ -66,6 +68,8 @@ static int parse(int argc, char **argv, struct options *o) {
   o->argv = argv + i + 1;
   if (o->wait_attach && !o->socket && !o->stdio_attach)
     return failx("monitor: --wait-attach needs --socket or --stdio-attach");
+  if (o->wait_run && (o->wait_attach || o->stdio_attach))
+    return failx("monitor: --wait-run goes with neither --wait-attach nor --stdio-attach (both use stdin or \"ready\")");
   return 0;
 }
 
@@ -75,55 +79,79 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void on_line(char *line) {
-  unsigned long pid;
-  if (strncmp(line, "pid ", 4) == 0 && parse_ulong(line + 4, 0x3fffffff, &pid) == 0 && !M.pid1) {
-    M.pid1 = (pid_t)pid;
-    /* Now, while it cannot have been reaped yet (only we reap it). */
-    pid_starttime(M.pid1, &M.pid1_start);
-  } else if (strncmp(line, "error ", 6) == 0 && !M.error[0]) {
-    str_copy(M.error, sizeof M.error, line + 6);
+/* One message from the init/exec stage (or C1). */
+static void on_message(struct proto_msg *m) {
+  int32_t v;
+  switch (m->type) {
+  case PROTO_PID:
+    if (proto_i32(m, 0, &v) == 0 && v > 0 && !M.pid1) {
+      M.pid1 = (pid_t)v;
+      /* Now, while it cannot have been reaped yet (only we reap it). */
+      pid_starttime(M.pid1, &M.pid1_start);
+    }
+    return;
+  case PROTO_ERROR:
+    if (!M.error[0]) str_copy(M.error, sizeof M.error, (const char *)m->payload);
+    return;
+  case PROTO_IDMAP_REQUEST:
+    /* The stage waits for our answer; an unusable request is answered too. */
+    if (proto_i32(m, 0, &v) < 0 || v <= 0) failx("idmap request: bad pid");
+    else if (!M.uid_map && !M.gid_map) failx("idmap request for pid %d: the monitor has no id maps", (int)v);
+    else if (proto_idmap_write((pid_t)v, M.uid_map, M.gid_map) == 0) {
+      if (proto_send(M.sync_fd, PROTO_IDMAP_DONE, NULL, 0, -1) < 0) monitor_warn();
+      return;
+    }
+    if (proto_send_text(M.sync_fd, PROTO_ERROR, errmsg()) < 0) monitor_warn();
+    return;
+  case PROTO_READY:
+    control_stage_ready();
+    return;
+  case PROTO_FD: /* nothing takes a descriptor yet: never keep one we do not use */
+    failx("sync socket: unexpected FD \"%s\"", (const char *)m->payload);
+    monitor_warn();
+    close(m->fd);
+    return;
+  default:
+    failx("sync socket: unexpected message %s", proto_name(m->type) ? proto_name(m->type) : "of unknown type");
+    monitor_warn();
   }
 }
 
 static void started(void) {
   if (write_runtime() < 0) monitor_warn();
   M.started = 1;
-  report_line("started %d %llu", (int)M.pid1, M.pid1_start);
+  report_started(M.pid1, M.pid1_start);
   report_close();
 }
 
-/* Read what the init/exec stage wrote; at EOF (the exec closed the last
- * O_CLOEXEC copy) the container has started, unless an error came first. */
+/* Read what the init/exec stage sent; at EOF (the exec closed the last
+ * O_CLOEXEC copy of its end) the container has started, unless an error
+ * came first. */
 static void sync_read(void) {
   while (M.sync_fd >= 0) {
-    ssize_t n = read(M.sync_fd, M.sync_buf + M.sync_len, sizeof M.sync_buf - 1 - M.sync_len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return; /* EAGAIN: the rest comes later */
-    if (n == 0) {
+    struct proto_msg m;
+    int r = proto_recv(M.sync_fd, &m);
+    if (r < 0 && errno == EAGAIN) return; /* the rest comes later */
+    if (r < 0 && errno == EPROTO) {
+      monitor_warn(); /* a malformed message is dropped */
+      continue;
+    }
+    if (r <= 0) {
+      if (r < 0 && !M.error[0]) str_copy(M.error, sizeof M.error, errmsg());
       close(M.sync_fd);
       M.sync_fd = -1;
       if (!M.error[0] && M.pid1 > 0) started();
       return;
     }
-    M.sync_len += (size_t)n;
-    M.sync_buf[M.sync_len] = 0;
-    char *nl;
-    while ((nl = memchr(M.sync_buf, '\n', M.sync_len))) {
-      *nl = 0;
-      on_line(M.sync_buf);
-      M.sync_len -= (size_t)(nl + 1 - M.sync_buf);
-      memmove(M.sync_buf, nl + 1, M.sync_len);
-    }
-    if (M.sync_len == sizeof M.sync_buf - 1) M.sync_len = 0; /* an overlong line is noise */
+    on_message(&m);
   }
 }
 
 static void reap(void) {
   struct signalfd_siginfo si;
   while (read(M.sig_fd, &si, sizeof si) > 0) {}
-  /* A pid line is always written before its process can reach us, so
-   * reading the sync pipe first means no reaped pid is a stranger. */
+  /* A PID message is always sent before its process can reach us, so
+   * reading the sync socket first means no reaped pid is a stranger. */
   sync_read();
   int status;
   pid_t w;
@@ -175,7 +203,7 @@ __attribute__((noreturn)) static void finish(void) {
   if (!M.ended) conclude();
   const char *error = M.end_error[0] ? M.end_error : NULL;
   if (write_exit(M.end_pid, M.end_code, M.end_sig, error) < 0) monitor_warn();
-  if (error) report_line("failed %d %s", M.end_code, error);
+  if (error) report_failed(M.end_code, error);
   report_close();
   write_notify();
   attach_exit(M.listen_fd, error, M.end_code, M.end_sig);
@@ -199,10 +227,14 @@ static void setup(void) {
   if (!M.o.no_daemon) {
     setsid(); /* fails harmlessly if spawned detached (already a leader) */
     if (chdir("/") < 0) fail("chdir /"), finish();
-    if (!M.o.stdio_attach) {
+    if (!M.o.stdio_attach && !M.o.wait_run) {
       int n = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (n >= 0) dup2(n, 0), close(n);
     }
+  }
+  if (M.o.wait_run) {
+    M.ctl_fd = 0; /* until "run" arrives (control.c) */
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   }
   if (M.o.log) {
     M.log_fd = open(M.o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -217,13 +249,13 @@ int monitor_main(int argc, char **argv) {
     /* A usage error of corrald's: said on stderr and, so the start fails
      * cleanly rather than without a report, on the report stream. */
     monitor_warn();
-    report_line("failed 1 %s", errmsg());
+    report_failed(1, errmsg());
     return 2;
   }
   /* Whatever the spawner leaked would otherwise live as long as we do. */
   close_range(3, ~0U, 0);
   setup();
-  if (M.o.wait_attach) report_line("ready");
+  if (M.o.wait_attach) report_ready();
   if ((!M.o.wait_attach || attach_count() > 0) && child_spawn() < 0) finish();
 
   long long deadline = -1;
@@ -235,10 +267,11 @@ int monitor_main(int argc, char **argv) {
     if (deadline >= 0 && ((M.out_fd < 0 && M.err_fd < 0) || now_ms() >= deadline)) finish();
 
     struct pollfd pf[8 + MAX_CLIENTS];
-    int n = 0, i_sig = -1, i_sync = -1, i_out = -1, i_err = -1, i_in = -1, i_listen = -1;
+    int n = 0, i_sig = -1, i_sync = -1, i_ctl = -1, i_out = -1, i_err = -1, i_in = -1, i_listen = -1;
 #define ADD(var, f, ev) (var = n, pf[n++] = (struct pollfd){.fd = (f), .events = (ev)})
     ADD(i_sig, M.sig_fd, POLLIN);
     if (M.sync_fd >= 0) ADD(i_sync, M.sync_fd, POLLIN);
+    if (M.ctl_fd >= 0) ADD(i_ctl, M.ctl_fd, POLLIN);
     if (M.out_fd >= 0) ADD(i_out, M.out_fd, POLLIN);
     if (M.err_fd >= 0) ADD(i_err, M.err_fd, POLLIN);
     if (M.in_fd >= 0 && M.in_len > 0) ADD(i_in, M.in_fd, POLLOUT);
@@ -254,6 +287,7 @@ int monitor_main(int argc, char **argv) {
       fail("poll"), finish();
     }
     if (i_sync >= 0 && pf[i_sync].revents) sync_read();
+    if (i_ctl >= 0 && pf[i_ctl].revents) control_read();
     if (i_out >= 0 && pf[i_out].revents) output_read(&M.out_fd, 1);
     if (i_err >= 0 && pf[i_err].revents) output_read(&M.err_fd, 2);
     if (i_in >= 0 && pf[i_in].revents) {

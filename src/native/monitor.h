@@ -17,7 +17,7 @@ struct options {
   const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
   const char **cgroup_procs;
   size_t ncgroup;
-  int tty, stdin_open, wait_attach, stdio_attach, no_daemon;
+  int tty, stdin_open, wait_attach, stdio_attach, no_daemon, wait_run;
   char **argv;
 };
 
@@ -31,10 +31,18 @@ struct monitor {
   unsigned long long pid1_start;
   int spawned, started;
 
-  int sync_fd;
-  char sync_buf[ERR_MAX + 32];
-  size_t sync_len;
-  char error[ERR_MAX];  /* the first "error" line */
+  int sync_fd; /* our end of the sync socketpair (shim protocol, proto.h) */
+  char error[ERR_MAX];  /* the first ERROR message */
+  /* What an IDMAP_REQUEST writes to /proc/PID/{uid,gid}_map; none yet, so a
+   * request is answered with ERROR (user namespaces will set them). */
+  const char *uid_map, *gid_map;
+
+  /* --wait-run: stdin carries corrald's "run" (control.c). */
+  int ctl_fd;
+  char ctl_buf[16];
+  size_t ctl_len;
+  enum { RUN_NONE, RUN_GO, RUN_ABORT } run;
+  int stage_waiting, reported_ready;
   char last_err[256];   /* last stderr line before start, for a bare failure */
 
   int out_fd, err_fd; /* output sources; err_fd is -1 with a tty */
@@ -58,6 +66,10 @@ int monitor_main(int argc, char **argv);
 /* child.c: stdio for the container, fork C1, exec ARGV. */
 int child_spawn(void);
 
+/* control.c: corrald's RUN on stdin, passed on to the waiting stage. */
+void control_read(void);
+void control_stage_ready(void);
+
 /* streams.c: output to log and clients, stdin from clients. */
 void output_read(int *fd, int stream);
 void stdin_push(const void *buf, size_t len);
@@ -66,7 +78,9 @@ void stdin_eof(void);
 void stdin_close(void);
 
 /* report.c: the start-up report and the state files. */
-void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_ready(void);
+void report_started(pid_t pid, unsigned long long start);
+void report_failed(int code, const char *message);
 void report_close(void);
 int write_runtime(void);
 int write_exit(pid_t pid, int code, int sig, const char *error);

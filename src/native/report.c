@@ -6,19 +6,37 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "proto.h"
 
-void report_line(const char *fmt, ...) {
+/* One report line: the message's name from proto.h in lower case, then its
+ * fields (docs/shim.md); parsed by src/runtime/shim-protocol.ts. */
+static void report_line(int type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_line(int type, const char *fmt, ...) {
   if (M.report_fd < 0) return;
   char line[ERR_MAX + 64];
+  const char *name = proto_name(type);
+  size_t n = 0;
+  for (; name[n] && n < 32; n++) line[n] = (char)(name[n] | 0x20);
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  int f = vsnprintf(line + n, sizeof line - 1 - n, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+  if (f < 0) return;
+  n += (size_t)f;
+  if (n > sizeof line - 2) n = sizeof line - 2;
+  for (size_t i = 0; i < n; i++)
+    if (line[i] == '\n' || line[i] == '\r') line[i] = ' '; /* one line, whatever the message held */
   line[n++] = '\n';
-  write_all(M.report_fd, line, (size_t)n);
+  write_all(M.report_fd, line, n);
 }
+
+void report_ready(void) { report_line(PROTO_READY, "%s", ""); }
+
+void report_started(pid_t pid, unsigned long long start) {
+  report_line(PROTO_STARTED, " %d %llu", (int)pid, start);
+}
+
+void report_failed(int code, const char *message) { report_line(PROTO_FAILED, " %d %s", code, message); }
 
 /* The reader sees EOF once the report is over; the fd stays taken. */
 void report_close(void) {

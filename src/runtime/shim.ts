@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CorralError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
+import { parseReport, RUN_LINE, type MonitorReport } from './shim-protocol.js';
 
 /** Where the shim should be, whether or not it has been built. */
 export function shimPathUnchecked(): string {
@@ -21,44 +22,42 @@ export function shimPath(): string {
   return p;
 }
 
-/** One line of the monitor's start-up report (docs/shim.md). */
-export type MonitorReport =
-  | { kind: 'ready' }
-  | { kind: 'started'; pid: number; startTime: number }
-  | { kind: 'failed'; code: number; message: string };
-
-export function parseReport(line: string): MonitorReport | undefined {
-  if (line === 'ready') return { kind: 'ready' };
-  let m = /^started (\d+) (\d+)$/.exec(line);
-  if (m) return { kind: 'started', pid: Number(m[1]), startTime: Number(m[2]) };
-  m = /^failed (\d+) (.*)$/.exec(line);
-  if (m) return { kind: 'failed', code: Number(m[1]), message: m[2]! };
-  return undefined;
-}
+export { parseReport, type MonitorReport } from './shim-protocol.js';
 
 export interface SpawnedMonitor {
   child: ChildProcess;
   /** The next report line; rejects if the monitor exits without one. */
   next(): Promise<MonitorReport>;
-  /** Stop reading reports and let the monitor live on its own. */
+  /**
+   * Create-then-start: after `ready` from a monitor spawned with `waitRun` (and `--wait-run` in its
+   * argv), let the container's program start; `started` or `failed` follows.
+   */
+  run(): void;
+  /** Stop reading reports and let the monitor live on its own (a `waitRun` start not run is aborted). */
   release(): void;
+}
+
+export interface SpawnMonitorOptions {
+  /** The monitor gets `--wait-run`: its stdin is a pipe for `run()`. */
+  waitRun?: boolean;
 }
 
 /**
  * Start a detached monitor. Its stdout is the report pipe; its stderr goes to a file so a monitor
  * that dies can be diagnosed.
  */
-export function spawnMonitor(shim: string, args: readonly string[], stderrFile: string): SpawnedMonitor {
+export function spawnMonitor(shim: string, args: readonly string[], stderrFile: string, opts: SpawnMonitorOptions = {}): SpawnedMonitor {
   const errFd = openSync(stderrFile, 'a', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(shim, args, { detached: true, stdio: ['ignore', 'pipe', errFd] });
+    child = spawn(shim, args, { detached: true, stdio: [opts.waitRun ? 'pipe' : 'ignore', 'pipe', errFd] });
   } finally {
     closeSync(errFd);
   }
   const lines: string[] = [];
   const waiters: { resolve: (r: MonitorReport) => void; reject: (e: Error) => void }[] = [];
   let ended: Error | undefined;
+  let ran = false;
   const rl = createInterface({ input: child.stdout! });
   const deliver = (): void => {
     while (waiters.length > 0) {
@@ -81,6 +80,8 @@ export function spawnMonitor(shim: string, args: readonly string[], stderrFile: 
     ended = new CorralError('internal', `corral-shim monitor exited without reporting (see ${stderrFile})`);
     deliver();
   });
+  // A monitor gone before reading "run" must not crash corrald with EPIPE.
+  child.stdin?.on('error', () => {});
   child.on('error', (err) => {
     ended = new CorralError('internal', `spawn ${shim}: ${err.message}`);
     deliver();
@@ -91,7 +92,13 @@ export function spawnMonitor(shim: string, args: readonly string[], stderrFile: 
       waiters.push({ resolve, reject });
       deliver();
     }),
+    run: () => {
+      if (!child.stdin) throw new CorralError('internal', 'corral-shim monitor: run() needs spawnMonitor(..., { waitRun: true })');
+      ran = true;
+      child.stdin.end(RUN_LINE); // ends the pipe once written: the monitor reads "run", then EOF
+    },
     release: () => {
+      if (!ran) child.stdin?.destroy();
       rl.close();
       child.stdout?.destroy();
       child.unref();

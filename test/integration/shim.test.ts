@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnMonitor } from '../../src/runtime/shim.js';
+import { parseReport, RUN_LINE } from '../../src/runtime/shim-protocol.js';
 
 /**
  * corral-shim on its own (docs/shim.md), without corrald: the monitor, init and exec stages are
@@ -153,6 +155,7 @@ interface Opts {
   hostname?: string;
   argv?: string[]; // replaces the whole chain after the monitor's `--`
   before?: (upper: string) => void; // prepares the upper layer before anything starts
+  stdin?: boolean; // the monitor's stdin is a pipe (for --wait-run)
 }
 
 interface Box {
@@ -202,7 +205,7 @@ function launch(o: Opts): Box {
     'monitor', '--id', `c${boxes}`, '--state-dir', b.state, '--log', b.log, '--socket', b.sock, '--exit-notify', b.notify,
     ...cgroupProcs(), ...(o.monitor ?? []), '--', ...chain,
   ];
-  const monitor = spawn(SHIM, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const monitor = spawn(SHIM, args, { stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'], detached: true });
   monitors.add(monitor);
   const exited = new Promise<void>((r) => monitor.once('exit', () => r()));
   exited.then(() => monitors.delete(monitor));
@@ -212,6 +215,8 @@ function launch(o: Opts): Box {
 /** The `started`/`failed` line (after `ready` with --wait-attach); remembers PID 1 for cleanup. */
 async function reported(b: Box): Promise<string> {
   const line = (await b.report.next()) ?? '';
+  // Every line the monitor writes is one corrald's parser (src/runtime/shim-protocol.ts) accepts.
+  expect(parseReport(line), line).toBeDefined();
   const m = /^started (\d+) (\d+)$/.exec(line);
   if (m) containerPids.set(Number(m[1]), m[2]!);
   return line;
@@ -735,6 +740,119 @@ describe.skipIf(whyNot)('corral-shim', { timeout: 30_000 }, () => {
       expect(await ex.report.next()).toBe(`failed 1 exec: pid ${c.pid} started at ${c.start}, not ${Number(c.start) + 1}: not the container`);
       expect(await ex.frames.exit()).toEqual({ code: 1, signal: 0 });
       await stop(c);
+    });
+  });
+
+  describe('shim protocol (src/native/proto.h)', () => {
+    let driver = '';
+    beforeAll(() => {
+      driver = join(tmp, 'proto-driver');
+      execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', `-I${join(ROOT, 'src/native')}`, '-o', driver,
+        join(ROOT, 'test/native/proto-driver.c'), join(ROOT, 'src/native/proto.c'), join(ROOT, 'src/native/util.c')], { stdio: 'pipe' });
+    }, 60_000);
+    const drive = (scenario: string) => execFileSync(driver, [scenario], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n');
+
+    it('PID and ERROR arrive as typed messages; the stage’s exec (O_CLOEXEC end) is EOF', () => {
+      expect(drive('pid-error-exec')).toEqual([
+        'PID child', 'ERROR mount proc on /rootfs/proc: Permission denied', 'EOF', 'stage exit 0',
+      ]);
+    });
+
+    it('IDMAP round trip: a stage in a new user namespace waits for its maps; a failed write is its ERROR', () => {
+      const out = drive('idmap');
+      expect(out[0]).toBe('IDMAP_REQUEST child');
+      expect(out[1]).toMatch(/^ERROR uid 65534 then 0, uid_map +0 +100000 +65536;$/);
+      expect(out[2]).toBe('IDMAP_REQUEST child');
+      expect(out[3]).toMatch(/^ERROR second request: write \/proc\/\d+\/uid_map: Operation not permitted$/);
+      expect(out.slice(4)).toEqual(['EOF', 'stage exit 0']);
+    });
+
+    it('FD passes a descriptor (received O_CLOEXEC); stray descriptors and lying headers are refused, nothing leaks', () => {
+      expect(drive('fd')).toEqual([
+        'FD test-pipe',
+        'read "through the fd" from it (cloexec)',
+        'recv error (EPROTO): receive PID: it carried 1 descriptor(s)',
+        'recv error (EPROTO): receive ERROR: length 9 in a 7-byte message',
+        'EOF',
+        'fds leaked: 0',
+      ]);
+    });
+
+    /** PID 1 of the box's container, found among the monitor's children by its namespaced pid. */
+    function pid1Of(b: Box): number {
+      const kids = readFileSync(`/proc/${b.monitor.pid}/task/${b.monitor.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+      const pid = kids.map(Number).find((k) => {
+        try {
+          return /^NSpid:\s+\d+\s+1$/m.test(readFileSync(`/proc/${k}/status`, 'utf8'));
+        } catch {
+          return false;
+        }
+      });
+      expect(pid, `PID 1 among ${kids}`).toBeDefined();
+      return pid!;
+    }
+
+    it('--wait-run: "ready" once the container is set up, the program starts at "run"', async () => {
+      const box = launch({ cmd: ['sh', '-c', 'echo ran'], monitor: ['--wait-run'], init: ['--wait-run'], stdin: true });
+      expect(await box.report.next()).toBe('ready');
+      // Created, not started: PID 1 exists, pivoted into the rootfs, still the shim waiting for RUN.
+      const pid = pid1Of(box);
+      containerPids.set(pid, starttime(pid)!);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, 2)).toEqual(['init']);
+      expect(readFileSync(`/proc/${pid}/root/etc/hostname`, 'utf8')).toBe('lower\n');
+      expect(stdoutOf(box)).toBe('');
+      box.monitor.stdin!.end(RUN_LINE);
+      const line = await reported(box);
+      expect(line).toMatch(/^started \d+ \d+$/);
+      expect(pidOf(line)).toBe(pid);
+      expect((await ended(box)).exitCode).toBe(0);
+      expect(stdoutOf(box)).toBe('ran\n');
+    });
+
+    it('--wait-run: stdin closed before "run" aborts the start, the program never runs', async () => {
+      const box = launch({ cmd: ['sh', '-c', 'echo ran'], monitor: ['--wait-run'], init: ['--wait-run'], stdin: true });
+      expect(await box.report.next()).toBe('ready');
+      box.monitor.stdin!.end();
+      const msg = 'start aborted: corrald closed the monitor\'s stdin before "run"';
+      expect(await reported(box)).toBe(`failed 1 ${msg}`);
+      expect(await ended(box)).toMatchObject({ exitCode: 1, error: msg });
+      expect(stdoutOf(box)).toBe('');
+    });
+
+    it('--wait-run excludes --wait-attach (both would say "ready")', async () => {
+      const box = launch({ cmd: ['true'], monitor: ['--wait-run', '--wait-attach'] });
+      const report = await reported(box);
+      await box.exited; // a usage error: exit 2 before anything, no exit.json
+      expect(box.monitor.exitCode).toBe(2);
+      expect(report).toMatch(/^failed 1 monitor: --wait-run goes with neither --wait-attach nor --stdio-attach/);
+    });
+
+    it('corrald’s side: spawnMonitor reads ready, run() sends RUN, then started', async () => {
+      const dir = join(tmp, 'spawn-monitor');
+      for (const d of ['state', 'upper', 'work', 'rootfs']) mkdirSync(join(dir, d), { recursive: true });
+      const m = spawnMonitor(SHIM, [
+        'monitor', '--id', 'spawned', '--state-dir', join(dir, 'state'), '--socket', join(dir, 'a.sock'),
+        '--exit-notify', join(dir, 'exited'), ...cgroupProcs(), '--wait-run', '--',
+        ...UNSHARE, SHIM, 'init', '--rootfs', join(dir, 'rootfs'), '--lower', lower, '--upper', join(dir, 'upper'),
+        '--work', join(dir, 'work'), '--wait-run', '--env', 'PATH=/usr/bin:/bin', '--', 'sleep', '60',
+      ], join(dir, 'monitor.log'), { waitRun: true });
+      monitors.add(m.child);
+      const exited = new Promise<void>((r) => m.child.once('exit', () => r()));
+      exited.then(() => monitors.delete(m.child));
+      try {
+        expect(await m.next()).toEqual({ kind: 'ready' });
+        m.run();
+        const started = await m.next();
+        expect(started).toMatchObject({ kind: 'started', pid: expect.any(Number) });
+        if (started.kind !== 'started') throw new Error('not started');
+        containerPids.set(started.pid, String(started.startTime));
+        expect(starttime(started.pid)).toBe(String(started.startTime));
+        process.kill(started.pid, 'SIGKILL');
+        await exited;
+        expect(JSON.parse(readFileSync(join(dir, 'state/exit.json'), 'utf8'))).toMatchObject({ pid: started.pid, exitCode: 137 });
+      } finally {
+        m.release();
+      }
     });
   });
 });
