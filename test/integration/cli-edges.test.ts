@@ -118,8 +118,14 @@ describe('roots the corrald on the socket does not serve', () => {
     const flags = ['--data-root', inst.dataRoot, '--run-root', inst.runRoot, '--cgroup-parent', inst.cgroupParent];
     expect((await corral([...flags, 'ps'])).exitCode).toBe(0);
     await stopDaemon();
-    const r = await corral([...flags, 'ps']);
-    expect(r.stderr).toBe('');
-    expect(r.exitCode).toBe(0);
+    try {
+      const r = await corral([...flags, 'ps']);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+    } finally {
+      // Stop the corrald this CLI started, by its pid, and wait until it is gone: the next
+      // command (another file's) starts one again, as after events.test.ts's restart.
+      await stopDaemon();
+    }
   });
 });
