@@ -367,4 +367,6 @@ export interface VersionInfo {
   runRoot: string;
   cgroupDriver: 'v1' | 'v2';
   cgroupParent: string;
+  /** Names of this installation's bridges and nftables tables, `<prefix><n>`. */
+  bridgePrefix: string;
 }

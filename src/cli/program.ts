@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CreateRequest } from '../api/types.js';
 import { createContext, processIo, type Context, type GlobalOptions, type Io } from './context.js';
 import { exitCodeFor, formatError } from './errors.js';
+import { hardenParsing } from './parsing.js';
 import { create, registerCreate } from './commands/create.js';
 import { exec, registerExec, type ExecCommandRequest } from './commands/exec.js';
 import { inspect, registerInspect, type InspectRequest } from './commands/inspect.js';
@@ -146,6 +147,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDelete(program, to('delete'));
   registerDrift(program, to('drift'));
   registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
+  hardenParsing(program);
   return program;
 }
 

@@ -41,6 +41,7 @@ export function buildRouter(d: RouteDeps): Router {
       runRoot: d.paths.runRoot,
       cgroupDriver: c.cgroupDriver,
       cgroupParent: d.paths.cgroupParent,
+      bridgePrefix: d.paths.bridgePrefix,
     };
     sendJson(res, 200, v);
   });

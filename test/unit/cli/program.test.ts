@@ -193,3 +193,58 @@ describe('exec', () => {
     expect((await usageError('exec', 'web')).code).toBe(2);
   });
 });
+
+describe('an unknown option before the template (issue 9)', () => {
+  /** Whether the parse printed help: it must not, for a `-h` that belongs to the container. */
+  async function outcome(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const program = buildProgram(async () => undefined, { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream });
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+      return { code: -1, stdout: String(stdout.read() ?? ''), stderr: String(stderr.read() ?? '') };
+    } catch (err) {
+      return { code: exitCodeFor(err, argv[0]), stdout: String(stdout.read() ?? ''), stderr: String(stderr.read() ?? '') };
+    }
+  }
+
+  it.each([
+    ['run', '--rm', '--tmpfs', '/s', 'busybox', 'df', '-h', '/s'],
+    ['create', '--tmpfs', '/s', 'busybox', 'df', '--help'],
+    ['exec', '--privileged', 'web', 'df', '-h'],
+    ['ps', '--bogus', '-h'],
+    ['network', 'ls', '--bogus', '-h'],
+    ['--bogus', 'run', 'busybox', 'df', '-h'],
+  ])('%s … is refused as an unknown option, not answered with help', async (...argv) => {
+    const r = await outcome(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^corral: unknown option '--(tmpfs|privileged|bogus)'/);
+  });
+
+  it('-h before any unknown option still shows help', async () => {
+    for (const argv of [['run', '-h'], ['run', '--rm', '-h', '--tmpfs'], ['logs', '--help', '--bogus']]) {
+      const r = await outcome(...argv);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: corral (run|logs)/);
+    }
+  });
+
+  it('-h after the template is the container\'s', async () => {
+    expect((await parse('run', '--rm', 'busybox', 'df', '-h', '/s')).req).toEqual({ create: { template: 'busybox', command: ['df', '-h', '/s'], autoRemove: true }, detach: false });
+    expect((await parse('exec', 'web', 'ls', '--help')).req).toMatchObject({ ref: 'web', exec: { command: ['ls', '--help'] } });
+  });
+});
+
+describe('an unknown command', () => {
+  it('is never answered with a destructive verb', async () => {
+    expect(await usageError('top', 'web')).toEqual({ code: 2, stderr: "corral: unknown command 'top'\n" });
+    expect(await usageError('pull', 'busybox')).toEqual({ code: 2, stderr: "corral: unknown command 'pull'\n" });
+    expect((await usageError('network', 'rn', 'x')).stderr).toBe("corral: unknown command 'rn'\n");
+  });
+
+  it('still gets a harmless suggestion', async () => {
+    expect(await usageError('strat', 'web')).toEqual({ code: 2, stderr: "corral: unknown command 'strat' (Did you mean start?)\n" });
+    expect((await usageError('network', 'sl')).stderr).toBe("corral: unknown command 'sl' (Did you mean ls?)\n");
+  });
+});
