@@ -167,6 +167,8 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   } catch (err) {
     // commander has already printed its own errors (through outputError)
     if (!(err instanceof CommanderError)) io.stderr.write(formatError(err) + '\n');
+    // A parse error comes before preAction: the command is the first word that names one.
+    command ??= argv.find((a) => program.commands.some((c) => c.name() === a));
     return exitCodeFor(err, command);
   }
 }

@@ -78,7 +78,7 @@ describe('options before the template', () => {
   it('an unknown one is refused even when the command has -h, and nothing is created', async () => {
     const before = readdirSync(join(installation().dataRoot, 'containers')).length;
     const r = await corral(['run', '--rm', '--tmpfs', '/s', 'busybox', 'df', '-h', '/s']);
-    expect(r).toEqual({ exitCode: 2, stdout: '', stderr: "corral: unknown option '--tmpfs'\n" });
+    expect(r).toEqual({ exitCode: 125, stdout: '', stderr: "corral: unknown option '--tmpfs'\n" });
     expect(readdirSync(join(installation().dataRoot, 'containers')).length).toBe(before);
   });
 

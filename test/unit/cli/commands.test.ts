@@ -121,10 +121,10 @@ describe('corral run', () => {
     expect(f.seen).toEqual([]);
   });
 
-  it('usage errors are 2', async () => {
+  it('usage errors of run are 125, as Docker', async () => {
     await withFake({});
     const t = io();
-    expect(await runCli(['run', '--bogus', 'busybox'], t.io)).toBe(2);
+    expect(await runCli(['run', '--bogus', 'busybox'], t.io)).toBe(125);
     expect(t.err()).toBe("corral: unknown option '--bogus'\n");
   });
 });
