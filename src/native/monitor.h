@@ -11,8 +11,6 @@
 
 #include "util.h"
 
-#define STDIN_BUF 4096 /* one client read; clients pause while it is full */
-
 struct options {
   const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
   const char **cgroup_procs;
@@ -39,10 +37,7 @@ struct monitor {
 
   int out_fd, err_fd; /* output sources; err_fd is -1 with a tty */
   int master;         /* pty master, for RESIZE */
-  int in_fd;          /* the container's stdin (only with --stdin) */
-  char in_buf[STDIN_BUF];
-  size_t in_len;
-  int in_close; /* STDIN_EOF arrived while bytes were still buffered */
+  int in_fd;          /* the container's stdin (only with --stdin); stdin.c writes and closes it */
 
   /* How it ended, settled when the main process is reaped. */
   int ended;
@@ -58,12 +53,8 @@ int monitor_main(int argc, char **argv);
 /* child.c: stdio for the container, fork C1, exec ARGV. */
 int child_spawn(void);
 
-/* streams.c: output to log and clients, stdin from clients. */
+/* streams.c: output to the log and the clients. */
 void output_read(int *fd, int stream);
-void stdin_push(const void *buf, size_t len);
-void stdin_flush(void);
-void stdin_eof(void);
-void stdin_close(void);
 
 /* report.c: the start-up report and the state files. */
 void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
