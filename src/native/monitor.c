@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "proto.h"
+#include "stdin.h"
 
 /* After PID 1 is reaped, output still in the pipes is relayed; a process
  * that escaped with the pipe (only possible for exec) is not waited for. */
@@ -274,11 +275,10 @@ int monitor_main(int argc, char **argv) {
     if (M.ctl_fd >= 0) ADD(i_ctl, M.ctl_fd, POLLIN);
     if (M.out_fd >= 0) ADD(i_out, M.out_fd, POLLIN);
     if (M.err_fd >= 0) ADD(i_err, M.err_fd, POLLIN);
-    if (M.in_fd >= 0 && M.in_len > 0) ADD(i_in, M.in_fd, POLLOUT);
+    if (stdin_pollfd() >= 0) ADD(i_in, stdin_pollfd(), POLLOUT);
     if (M.listen_fd >= 0) ADD(i_listen, M.listen_fd, POLLIN);
     int first_client = n;
-    /* While stdin is backed up, clients wait (their bytes stay in the socket). */
-    int nc = M.in_len > 0 ? 0 : attach_pollfds(pf + n);
+    int nc = attach_pollfds(pf + n); /* only clients stdin.c lets go on */
     n += nc;
 
     int timeout = deadline < 0 ? -1 : (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0);
@@ -290,10 +290,7 @@ int monitor_main(int argc, char **argv) {
     if (i_ctl >= 0 && pf[i_ctl].revents) control_read();
     if (i_out >= 0 && pf[i_out].revents) output_read(&M.out_fd, 1);
     if (i_err >= 0 && pf[i_err].revents) output_read(&M.err_fd, 2);
-    if (i_in >= 0 && pf[i_in].revents) {
-      if (pf[i_in].revents & (POLLERR | POLLHUP)) stdin_close();
-      else stdin_flush();
-    }
+    if (i_in >= 0 && pf[i_in].revents) stdin_ready(pf[i_in].revents);
     if (i_sig >= 0 && pf[i_sig].revents) reap();
     attach_handle(pf + first_client, nc);
     if (i_listen >= 0 && pf[i_listen].revents) {

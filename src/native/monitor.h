@@ -11,8 +11,6 @@
 
 #include "util.h"
 
-#define STDIN_BUF 4096 /* one client read; clients pause while it is full */
-
 struct options {
   const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
   const char **cgroup_procs;
@@ -47,10 +45,7 @@ struct monitor {
 
   int out_fd, err_fd; /* output sources; err_fd is -1 with a tty */
   int master;         /* pty master, for RESIZE */
-  int in_fd;          /* the container's stdin (only with --stdin) */
-  char in_buf[STDIN_BUF];
-  size_t in_len;
-  int in_close; /* STDIN_EOF arrived while bytes were still buffered */
+  int in_fd;          /* the container's stdin (only with --stdin); stdin.c writes and closes it */
 
   /* How it ended, settled when the main process is reaped. */
   int ended;
@@ -70,12 +65,8 @@ int child_spawn(void);
 void control_read(void);
 void control_stage_ready(void);
 
-/* streams.c: output to log and clients, stdin from clients. */
+/* streams.c: output to the log and the clients. */
 void output_read(int *fd, int stream);
-void stdin_push(const void *buf, size_t len);
-void stdin_flush(void);
-void stdin_eof(void);
-void stdin_close(void);
 
 /* report.c: the start-up report and the state files. */
 void report_ready(void);
