@@ -1,5 +1,5 @@
 import type { ContainerConfig } from '../api/types.js';
-import { MASKED_PATHS, READONLY_PATHS } from '../runtime/policy.js';
+import { MASKED_PATHS, READONLY_PATHS } from './paths.js';
 
 /**
  * Pure argv builders for the process chain of docs/shim.md:
