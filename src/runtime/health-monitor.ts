@@ -2,11 +2,12 @@ import type { ContainerConfig, HealthState } from '../api/types.js';
 import { nextHealth } from './healthcheck.js';
 import { runProbe } from './probe.js';
 import type { ContainerStore } from './store.js';
+import type { Logger } from '../util/logger.js';
 
 export interface HealthMonitorDeps {
   store: ContainerStore;
   shim: string;
-  log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
+  log: Pick<Logger, 'info' | 'warn'>;
   procsFiles(id: string): string[];
   /** PID 1 of the running container, or undefined when it no longer runs. */
   pidOf(id: string): Promise<{ pid: number; pidStartTime: number } | undefined>;

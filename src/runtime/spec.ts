@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { LIMIT_KEY, type LimitKey, type LimitRequestKey } from '../api/limit-keys.js';
 import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, VolumeSpec } from '../api/types.js';
 import { formatIpv4, parseIpv4 } from '../network/ipv4.js';
 import { parsePortMappings } from '../network/ports.js';
@@ -167,22 +168,21 @@ export function validateLabels(raw: unknown): Record<string, string> {
   return labels;
 }
 
-const LIMIT_SCALARS = ['cpus', 'cpuShares', 'cpuWeight', 'cpusetCpus', 'cpusetMems', 'memory', 'memoryReservation', 'memorySwap', 'oomScoreAdj', 'pidsLimit', 'blkioWeight'] as const;
-const LIMIT_LISTS = ['deviceReadBps', 'deviceWriteBps', 'deviceReadIops', 'deviceWriteIops'] as const;
-
-/** The shape of a limits object; the values themselves are checked by limitsFromFlags. */
-export function validateLimitRequest(raw: unknown, allowOomScoreAdj = true): LimitRequest {
+/**
+ * The shape of a limits object (its fields from LIMIT_KEYS); the values themselves are checked by
+ * limitsFromFlags. `allowCreateOnly` false (update): the create-only ones are unknown.
+ */
+export function validateLimitRequest(raw: unknown, allowCreateOnly = true): LimitRequest {
   const o = asObject(raw, 'limits');
-  const out: LimitRequest = {};
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
-    if ((LIMIT_SCALARS as readonly string[]).includes(k) && (allowOomScoreAdj || k !== 'oomScoreAdj')) {
-      if (typeof v !== 'string' && typeof v !== 'number') throw new ValidationError(`limits.${k}: expected a string or a number`);
-      (out as Record<string, unknown>)[k] = v;
-    } else if ((LIMIT_LISTS as readonly string[]).includes(k)) {
-      (out as Record<string, unknown>)[k] = strArray(v, `limits.${k}`);
-    } else throw new ValidationError(`unknown limit ${JSON.stringify(k)}`);
+    const entry: LimitKey | undefined = Object.hasOwn(LIMIT_KEY, k) ? LIMIT_KEY[k as LimitRequestKey] : undefined;
+    if (entry === undefined || (entry.createOnly && !allowCreateOnly)) throw new ValidationError(`unknown limit ${JSON.stringify(k)}`);
+    if (entry.kind === 'list') out[k] = strArray(v, `limits.${k}`);
+    else if (typeof v !== 'string' && typeof v !== 'number') throw new ValidationError(`limits.${k}: expected a string or a number`);
+    else out[k] = v;
   }
-  return out;
+  return out as LimitRequest;
 }
 
 export function parseOomScoreAdj(v: string | number): number {

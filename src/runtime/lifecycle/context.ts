@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { watch } from 'node:fs';
-import type { ContainerConfig } from '../../api/types.js';
+import type { ContainerConfig, EventType } from '../../api/types.js';
+import type { Logger } from '../../util/logger.js';
 import type { CgroupManager } from '../../cgroups/manager.js';
 import type { CorralPaths } from '../../config.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
@@ -22,18 +23,11 @@ export interface TemplateSource {
   resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[] }>;
 }
 
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-export type LifecycleEvent = 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'update' | 'health_status';
+export type { Logger };
 
 /** Where lifecycle events go (the daemon's journal); optional so tests can leave it out. */
 export interface EventSink {
-  record(type: LifecycleEvent, c: { id: string; name: string }, attributes?: Record<string, string | number | boolean | null>): unknown;
+  record(type: EventType, c: { id: string; name: string }, attributes?: Record<string, string | number | boolean | null>): unknown;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Runner } from '../../system/runner.js';
 import { crashPoint } from '../../util/crash.js';
 import type { KeyedMutex } from '../../util/keyed-mutex.js';
 import { PhaseTimer } from '../../util/phase-timer.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import type { ContainerStore } from '../store.js';
 import { writeEtc } from './etc.js';
 import type { HostsSync } from './hosts-sync.js';

@@ -1,7 +1,7 @@
 import type { ContainerConfig, NetworkMode as ModeName } from '../../api/types.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import type { Runner } from '../../system/runner.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import type { ContainerStore } from '../store.js';
 import type { NetworkRecord } from './record.js';
 

@@ -5,7 +5,7 @@ import { parseCgroupMounts } from '../../../src/cgroups/detect.js';
 import { ControllerMissingError, type Limits } from '../../../src/cgroups/limits.js';
 import { V1CgroupManager } from '../../../src/cgroups/v1/manager.js';
 import { CgroupError } from '../../../src/errors.js';
-import { V1_CONTROL_FILES, V1_UNLIMITED, addControlFiles, fakeV1, type FakeCgroupfs } from './fake-cgroupfs.js';
+import { V1_UNLIMITED, fakeV1, type FakeCgroupfs } from './fake-cgroupfs.js';
 import { io } from './recorded-writes.js';
 
 vi.mock('node:fs/promises', (orig) => import('./recorded-writes.js').then((m) => m.recordWrites(orig)));
@@ -29,11 +29,8 @@ async function setup(hierarchies?: string[]): Promise<V1CgroupManager> {
       throw new Error('no signals in unit tests');
     },
   });
+  // The fake kernel gives c1 its hierarchies' control files (V1_CONTROL_FILES) at mkdir.
   await m.create('c1');
-  for (const [h, files] of Object.entries(V1_CONTROL_FILES)) {
-    const dir = m.paths('c1').find((p) => p.split('/').at(-3)!.split(',').includes(h));
-    if (dir) await addControlFiles(dir, files);
-  }
   io.writes.length = 0;
   return m;
 }

@@ -1,11 +1,15 @@
-import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCgroupMounts } from '../../../src/cgroups/detect.js';
 import { V1CgroupManager, type V1ManagerOptions } from '../../../src/cgroups/v1/manager.js';
 import { writeCgroupFile } from '../../../src/cgroups/write.js';
 import { CgroupError, ValidationError } from '../../../src/errors.js';
 import { fakeV1, type FakeCgroupfs } from './fake-cgroupfs.js';
+import { io } from './recorded-writes.js';
+
+// mkdir in the fake cgroupfs makes the control files a kernel would.
+vi.mock('node:fs/promises', (orig) => import('./recorded-writes.js').then((m) => m.recordWrites(orig)));
 
 let fake: FakeCgroupfs | undefined;
 const fakes: FakeCgroupfs[] = [];
@@ -53,8 +57,9 @@ describe('V1CgroupManager', () => {
     expect(await read(`${root}/cpuset/corral/cpuset.cpus`)).toBe('0-1');
     expect(await read(`${root}/cpuset/corral/cpuset.mems`)).toBe('0');
     expect(await read(`${root}/cpuset/corral/cgroup.clone_children`)).toBe('1');
-    // At mkdir the kernel fills the child from the parent; the fake cgroupfs does not, and we do not write it.
-    expect(await exists(`${root}/cpuset/corral/c1/cpuset.cpus`)).toBe(false);
+    // At mkdir the kernel fills the child from the parent (so does the fake); Corral does not write it.
+    expect(await read(`${root}/cpuset/corral/c1/cpuset.cpus`)).toBe('0-1');
+    expect(io.writes.filter((w) => w.path.startsWith(`${root}/cpuset/corral/c1/`))).toEqual([]);
     expect(await exists(`${root}/cpu/corral/cpuset.cpus`)).toBe(false);
   });
 
@@ -94,6 +99,7 @@ describe('V1CgroupManager', () => {
 
     const other = await setup(undefined, {});
     await mkdir(`${other.root}/memory/corral`);
+    await unlink(`${other.root}/memory/corral/memory.use_hierarchy`);
     // Readable, not "1", and refuses writes (EIO), like an old kernel's file with children present.
     await symlink('/proc/version', `${other.root}/memory/corral/memory.use_hierarchy`);
     await other.m.ensureParent();
@@ -216,9 +222,22 @@ describe('writeCgroupFile', () => {
     expect((err as Error).message).toBe('write 0-1 to /nonexistent-corral/cpuset/corral/cpuset.cpus: No such file or directory (ENOENT)');
   });
 
-  it('writes the value as is', async () => {
-    const { root } = await setup();
-    await writeCgroupFile(join(root, 'pids', 'pids.max'), 64);
-    expect(await read(join(root, 'pids', 'pids.max'))).toBe('64');
+  it('writes the value as is, replacing what the file held', async () => {
+    const { m } = await setup();
+    await m.create('c1');
+    const file = join(m.paths('c1').find((p) => p.includes('/pids/'))!, 'pids.max');
+    await writeCgroupFile(file, 1234567);
+    await writeCgroupFile(file, 64);
+    expect(await read(file)).toBe('64');
+  });
+
+  it('never creates a control file: a misspelled name fails, naming the path', async () => {
+    const { m } = await setup();
+    await m.create('c1');
+    const dir = m.paths('c1').find((p) => p.includes('/memory/'))!;
+    const err = await writeCgroupFile(join(dir, 'memory.limit_in_byte'), 4096).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CgroupError);
+    expect((err as Error).message).toBe(`write 4096 to ${dir}/memory.limit_in_byte: No such file or directory (ENOENT)`);
+    expect(await exists(join(dir, 'memory.limit_in_byte'))).toBe(false);
   });
 });

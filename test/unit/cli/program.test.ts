@@ -248,3 +248,15 @@ describe('an unknown command', () => {
     expect((await usageError('network', 'sl')).stderr).toBe("corral: unknown command 'sl' (Did you mean ls?)\n");
   });
 });
+
+describe('events', () => {
+  it('takes every event type of EVENT_TYPES as a filter, and refuses others before asking corrald', async () => {
+    const { EVENT_TYPES } = await import('../../../src/api/types.js');
+    const { req } = await parse('events', '-f', 'container=web', ...EVENT_TYPES.flatMap((t) => ['-f', `type=${t}`]));
+    expect(req).toEqual({ container: ['web'], type: [...EVENT_TYPES], format: 'text' });
+    const program = buildProgram(async () => undefined, { stdout: new PassThrough() as never, stderr: new PassThrough() as never });
+    const err = await program.parseAsync(['events', '-f', 'type=exited'], { from: 'user' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`--filter type=exited: expected one of ${EVENT_TYPES.join(', ')}`);
+    expect(exitCodeFor(err, 'events')).toBe(1); // as the other --filter mistakes
+  });
+});
