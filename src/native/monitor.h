@@ -15,6 +15,7 @@
 
 struct options {
   const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
+  const char *log_max_size, *log_max_files; /* numbers, checked by log_limits */
   const char **cgroup_procs;
   size_t ncgroup;
   int tty, stdin_open, wait_attach, stdio_attach, no_daemon;
@@ -69,6 +70,7 @@ void stdin_close(void);
 void report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_close(void);
 int write_runtime(void);
+void exit_reserve(void);
 int write_exit(pid_t pid, int code, int sig, const char *error);
 void write_notify(void);
 void monitor_warn(void);
