@@ -65,6 +65,42 @@ const CHUNK = 1 << 20;
 /** Tail reads start with a smaller chunk: `--tail 2` needs a few hundred bytes. */
 const TAIL_CHUNK = 64 << 10;
 
+/** Longer than any record the monitor writes (a 16 KiB chunk and its header): not a record, dropped. */
+const MAX_LINE = 1 << 20;
+
+/** Splits bytes into whole lines, decoded only up to a newline (never inside a UTF-8 sequence). */
+class LineSplitter {
+  private carry: Buffer = Buffer.alloc(0);
+  private skipping = false; // inside an overlong line: dropped up to its newline
+
+  /** The complete lines so far, as text. */
+  push(buf: Buffer): string {
+    let data: Buffer = this.carry.length > 0 ? Buffer.concat([this.carry, buf]) : buf;
+    if (this.skipping) {
+      const first = data.indexOf(NL);
+      if (first < 0) return '';
+      data = data.subarray(first + 1);
+      this.skipping = false;
+    }
+    const nl = data.lastIndexOf(NL);
+    this.carry = nl < 0 ? data : data.subarray(nl + 1);
+    if (this.carry.length > MAX_LINE) this.reset(true);
+    return nl < 0 ? '' : data.toString('utf8', 0, nl + 1);
+  }
+
+  /** The unterminated end, taken as a line. */
+  end(): string {
+    const text = this.carry.length > 0 ? this.carry.toString('utf8') + '\n' : '';
+    this.reset(false);
+    return text;
+  }
+
+  reset(skipping: boolean): void {
+    this.carry = Buffer.alloc(0);
+    this.skipping = skipping;
+  }
+}
+
 /**
  * The log and its rotated files, oldest first: `path.N` … `path.1`, `path` (the monitor's
  * json-file-style rotation, docs/shim.md). Names only; any may vanish before it is opened.
@@ -150,10 +186,18 @@ async function completeEnd(f: OpenLog, path: string): Promise<number> {
 async function* linesBackward(f: OpenLog, end: number, path: string): AsyncGenerator<Buffer> {
   let pos = end;
   let rest: Buffer = Buffer.alloc(0); // [pos, pos + rest.length): not yet yielded, ends in a newline
-  while (pos > 0) {
-    const n = Math.min(TAIL_CHUNK, pos);
+  let skipping = false; // inside an overlong line: dropped back to the newline before it
+  for (let step = TAIL_CHUNK; pos > 0; step = Math.min(2 * step, CHUNK)) {
+    const n = Math.min(step, pos);
     pos -= n;
-    const data = Buffer.concat([await readAt(f, pos, n, path), rest]);
+    const chunk = await readAt(f, pos, n, path);
+    let data: Buffer = Buffer.concat([chunk, rest]);
+    if (skipping) {
+      const nl = chunk.lastIndexOf(NL);
+      if (nl < 0) continue;
+      data = chunk.subarray(0, nl + 1);
+      skipping = false;
+    }
     let e = data.length;
     // A line is known whole once the newline before it is seen.
     for (let i = e >= 2 ? data.lastIndexOf(NL, e - 2) : -1; i >= 0; i = e >= 2 ? data.lastIndexOf(NL, e - 2) : -1) {
@@ -161,6 +205,10 @@ async function* linesBackward(f: OpenLog, end: number, path: string): AsyncGener
       e = i + 1;
     }
     rest = data.subarray(0, e);
+    if (rest.length > MAX_LINE) {
+      rest = Buffer.alloc(0);
+      skipping = true;
+    }
   }
   if (rest.length > 0) yield rest;
 }
@@ -219,18 +267,14 @@ export async function readLog(path: string, tail: number | undefined, emit: (r: 
     }
     for (const f of files) {
       const end = f === newest ? cursor.offset : f.size;
-      let carry: Buffer = Buffer.alloc(0);
+      const lines = new LineSplitter();
       for (let pos = 0; pos < end && !signal?.aborted; ) {
         const buf = await readAt(f, pos, Math.min(CHUNK, end - pos), path);
         if (buf.length === 0) break; // truncated meanwhile
         pos += buf.length;
-        const data = carry.length > 0 ? Buffer.concat([carry, buf]) : buf;
-        // Decoded only up to a newline, which never falls inside a UTF-8 sequence.
-        const nl = data.lastIndexOf(NL);
-        carry = nl < 0 ? data : data.subarray(nl + 1);
-        if (nl >= 0) for (const r of parser.push(data.toString('utf8', 0, nl + 1))) await emit(r);
+        for (const r of parser.push(lines.push(buf))) await emit(r);
       }
-      if (carry.length > 0) for (const r of parser.push(carry.toString('utf8') + '\n')) await emit(r);
+      for (const r of parser.push(lines.end())) await emit(r);
     }
     const last = parser.flushPartial();
     if (last) await emit(last);
@@ -262,8 +306,8 @@ async function chain(path: string): Promise<{ name: string; ino: bigint }[]> {
 export async function* followLog(path: string, from: LogCursor, done: () => Promise<boolean>, signal?: AbortSignal): AsyncGenerator<LogRecord> {
   const parser = new CriParser();
   let cur: { f: OpenLog; pos: number } | undefined;
-  let carry: Buffer = Buffer.alloc(0);
-  /** Opens the file after `ino` in the chain (the oldest if `ino` is gone), or the one `ino` names. */
+  const lines = new LineSplitter();
+  /** Opens the file after `ino` in the chain (`same`: the one `ino` names, at the cursor), or the oldest if `ino` is gone. */
   const openNext = async (ino: bigint | undefined, same: boolean): Promise<boolean> => {
     const files = await chain(path);
     const at = ino === undefined ? -1 : files.findIndex((f) => f.ino === ino);
@@ -271,9 +315,14 @@ export async function* followLog(path: string, from: LogCursor, done: () => Prom
     if (!pick) return false;
     const f = await openLog(pick.name);
     if (!f) return false;
+    if (f.ino !== pick.ino) {
+      // Renamed between the listing and the open: look again at the next poll.
+      await f.fh.close();
+      return false;
+    }
     if (cur) await cur.f.fh.close();
     cur = { f, pos: same && at >= 0 ? from.offset : 0 };
-    carry = Buffer.alloc(0);
+    lines.reset(false);
     return true;
   };
   /** Reads what `cur` has past `pos`; false at its end. */
@@ -283,27 +332,24 @@ export async function* followLog(path: string, from: LogCursor, done: () => Prom
     if (size < cur.pos) {
       // Truncated (a cap of one file): what was written since is at its start.
       cur.pos = 0;
-      carry = Buffer.alloc(0);
+      lines.reset(false);
     }
     if (size <= cur.pos) return false;
     const buf = await readAt(cur.f, cur.pos, Math.min(CHUNK, size - cur.pos), path);
     if (buf.length === 0) return false;
     cur.pos += buf.length;
-    const data = carry.length > 0 ? Buffer.concat([carry, buf]) : buf;
-    const nl = data.lastIndexOf(NL);
-    carry = nl < 0 ? data : data.subarray(nl + 1);
-    if (nl >= 0) yield* parser.push(data.toString('utf8', 0, nl + 1));
+    yield* parser.push(lines.push(buf));
     return true;
   };
   try {
-    if (from.ino !== undefined) await openNext(from.ino, true);
     for (;;) {
       if (signal?.aborted) return;
       const finished = await done();
       if (yield* readMore()) continue;
       // At the end of the file: has it been rotated?
       let moved = false;
-      if (!cur) moved = await openNext(undefined, false);
+      // First the file the cursor names (or, if it is gone, the oldest there is).
+      if (!cur) moved = await openNext(from.ino, true);
       else {
         const st = await stat(path, { bigint: true }).catch(() => undefined);
         if (st && st.ino !== cur.f.ino) {

@@ -165,3 +165,16 @@ describe('a log larger than 2 GiB', () => {
     expect(got).toEqual(['line4\n']);
   });
 });
+
+describe('a line longer than any record (not written by the monitor)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-logs-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'container.log');
+  writeFileSync(file, line(1) + 'x'.repeat(3 << 20) + '\n' + line(2) + line(3));
+
+  it('is skipped forwards, backwards and when followed', async () => {
+    expect((await read(file)).logs).toEqual(['line1\n', 'line2\n', 'line3\n']);
+    expect((await read(file, 100)).logs).toEqual(['line1\n', 'line2\n', 'line3\n']);
+    expect(await follow(file, { ino: undefined, offset: 0 }, () => undefined)).toEqual(['line1\n', 'line2\n', 'line3\n']);
+  });
+});
