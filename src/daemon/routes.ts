@@ -4,7 +4,7 @@ import type { VersionInfo } from '../api/types.js';
 import type { CorralPaths } from '../config.js';
 import type { Containers } from '../runtime/containers.js';
 import type { Logger } from '../util/logger.js';
-import { followLog, readLog } from '../runtime/logs.js';
+import { followLog, readLog, type LogRecord } from '../runtime/logs.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/defaults.js';
 import type { ExecSessions } from './exec-sessions.js';
 import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';
@@ -117,12 +117,27 @@ export function buildRouter(d: RouteDeps): Router {
     const cfg = c.resolve(ctx.params.ref!);
     const tail = queryInt(ctx.query.get('tail'), 'tail', 0, Number.MAX_SAFE_INTEGER);
     const path = c.store.file(cfg.id, 'container.log');
-    const { records, offset } = await readLog(path, tail);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    for (const rec of records) res.write(JSON.stringify(rec) + '\n');
-    if (!queryBool(ctx.query.get('follow'))) return void res.end();
     const abort = new AbortController();
     res.on('close', () => abort.abort());
+    // Streamed with back-pressure: a log may be far larger than memory.
+    const send = async (rec: LogRecord): Promise<void> => {
+      if (abort.signal.aborted || res.write(JSON.stringify(rec) + '\n')) return;
+      await new Promise<void>((ok) => {
+        const go = (): void => {
+          res.off('drain', go).off('close', go);
+          ok();
+        };
+        res.on('drain', go).on('close', go);
+      });
+    };
+    let headed = false;
+    const head = (): void => {
+      if (!headed) res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      headed = true;
+    };
+    const cursor = await readLog(path, tail, (rec) => (head(), send(rec)), abort.signal);
+    head();
+    if (!queryBool(ctx.query.get('follow'))) return void res.end();
     const done = async (): Promise<boolean> => {
       try {
         return (await c.state(cfg.id)).status !== 'running';
@@ -130,9 +145,7 @@ export function buildRouter(d: RouteDeps): Router {
         return true;
       }
     };
-    for await (const rec of followLog(path, offset, done, abort.signal)) {
-      if (!res.write(JSON.stringify(rec) + '\n')) await new Promise((ok) => res.once('drain', ok));
-    }
+    for await (const rec of followLog(path, cursor, done, abort.signal)) await send(rec);
     res.end();
   });
   r.on('POST', '/v1/containers/:ref/update', async (ctx, res) => {

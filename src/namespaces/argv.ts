@@ -1,4 +1,5 @@
 import type { ContainerConfig } from '../api/types.js';
+import { logPolicy, type LogPolicy } from './log-policy.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../security/masked-paths.js';
 
 /**
@@ -21,10 +22,14 @@ export interface MonitorOptions {
   tty: boolean;
   stdin: boolean;
   waitAttach: boolean;
+  /** The log's cap; the installation's (`logPolicy()`) when not given. */
+  logPolicy?: LogPolicy;
 }
 
 export function monitorArgs(o: MonitorOptions): string[] {
-  const args = ['monitor', '--id', o.id, '--state-dir', o.stateDir, '--log', o.logFile, '--socket', o.socket, '--exit-notify', o.exitNotify];
+  const log = o.logPolicy ?? logPolicy();
+  const args = ['monitor', '--id', o.id, '--state-dir', o.stateDir, '--log', o.logFile, '--log-max-size', String(log.maxSize), '--log-max-files', String(log.maxFiles)];
+  args.push('--socket', o.socket, '--exit-notify', o.exitNotify);
   for (const f of o.cgroupProcs) args.push('--cgroup-procs', f);
   if (o.tty) args.push('--tty');
   if (o.stdin) args.push('--stdin');

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "log.h"
 #include "proto.h"
 #include "stdin.h"
 
@@ -43,6 +44,8 @@ static const char **value_of(struct options *o, const char *opt) {
   if (strcmp(opt, "--socket") == 0) return &o->socket;
   if (strcmp(opt, "--exit-notify") == 0) return &o->exit_notify;
   if (strcmp(opt, "--pty-root") == 0) return &o->pty_root;
+  if (strcmp(opt, "--log-max-size") == 0) return &o->log_max_size;
+  if (strcmp(opt, "--log-max-files") == 0) return &o->log_max_files;
   if (strcmp(opt, "--cgroup-procs") == 0) return &o->cgroup_procs[o->ncgroup++];
   return NULL;
 }
@@ -62,11 +65,13 @@ static int parse(int argc, char **argv, struct options *o) {
     if (!value) return failx("monitor: unknown option %s", argv[i]);
     if (i + 1 >= argc) return failx("monitor: option %s needs a value", argv[i]);
     /* Paths made absolute now: a daemonizing monitor does chdir("/"). */
-    *value = value == &o->id ? argv[i + 1] : absolute(argv[i + 1]);
+    int path = value != &o->id && value != &o->log_max_size && value != &o->log_max_files;
+    *value = path ? absolute(argv[i + 1]) : argv[i + 1];
     i++;
   }
   if (i + 1 >= argc) return failx("monitor: no program after --");
   o->argv = argv + i + 1;
+  if (log_limits(o->log_max_size, o->log_max_files) < 0) return -1;
   if (o->wait_attach && !o->socket && !o->stdio_attach)
     return failx("monitor: --wait-attach needs --socket or --stdio-attach");
   if (o->wait_run && (o->wait_attach || o->stdio_attach))
@@ -213,6 +218,7 @@ __attribute__((noreturn)) static void finish(void) {
 }
 
 static void setup(void) {
+  exit_reserve(); /* before anything can fail: the record must fit on a full disk */
   signal(SIGTERM, SIG_IGN); /* we must outlive corrald and the CLI */
   signal(SIGINT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -238,8 +244,8 @@ static void setup(void) {
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   }
   if (M.o.log) {
-    M.log_fd = open(M.o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (M.log_fd < 0) fail("open %s", M.o.log), finish();
+    M.log_fd = log_open(M.o.log);
+    if (M.log_fd < 0) finish();
   }
   if (M.o.socket && (M.listen_fd = attach_listen(M.o.socket)) < 0) finish();
   if (M.o.stdio_attach) attach_add(0, 1, 0);

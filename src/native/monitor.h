@@ -13,6 +13,7 @@
 
 struct options {
   const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
+  const char *log_max_size, *log_max_files; /* numbers, checked by log_limits */
   const char **cgroup_procs;
   size_t ncgroup;
   int tty, stdin_open, wait_attach, stdio_attach, no_daemon, wait_run;
@@ -74,6 +75,7 @@ void report_started(pid_t pid, unsigned long long start);
 void report_failed(int code, const char *message);
 void report_close(void);
 int write_runtime(void);
+void exit_reserve(void);
 int write_exit(pid_t pid, int code, int sig, const char *error);
 void write_notify(void);
 void monitor_warn(void);

@@ -30,7 +30,7 @@ void output_read(int *fd, int stream) {
     return;
   }
   int err = stream == 2;
-  log_chunk(M.log_fd, err ? "stderr" : "stdout", out_buf, (size_t)n);
+  log_chunk(&M.log_fd, err ? "stderr" : "stdout", out_buf, (size_t)n);
   attach_broadcast(err ? F_STDERR : F_STDOUT, out_buf, (size_t)n);
   /* unshare's own complaint, if it fails, is the best failure message. */
   if (!M.started && (err || M.o.tty)) remember_err_line(out_buf, (size_t)n);

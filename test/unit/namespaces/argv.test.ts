@@ -49,6 +49,13 @@ describe('startArgv', () => {
     expect(s).toContain('--hostname web');
     expect(argv.filter((a) => a === '--cap')).toHaveLength(14);
   });
+
+  it('caps the log: 20 MiB × 5 files unless the installation says otherwise', () => {
+    const s = argv.slice(0, argv.indexOf('--')).join(' ');
+    expect(s).toContain('--log /d/container.log --log-max-size 20971520 --log-max-files 5');
+    const own = startArgv({ ...monitor, logPolicy: { maxSize: 65536, maxFiles: 2 } }, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, []);
+    expect(own.join(' ')).toContain('--log-max-size 65536 --log-max-files 2');
+  });
 });
 
 describe('network namespaces in the chain', () => {
