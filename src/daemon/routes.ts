@@ -4,7 +4,7 @@ import type { VersionInfo } from '../api/types.js';
 import type { CorralPaths } from '../config.js';
 import type { Containers } from '../runtime/containers.js';
 import type { Logger } from '../util/logger.js';
-import { followLog, readLog, type LogRecord } from '../runtime/logs.js';
+import { followLog, readLog, type LogRecord } from '../runtime/logs/index.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/defaults.js';
 import type { ExecSessions } from './exec-sessions.js';
 import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';

@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CriParser, followLog, logFileNames, readLog, type LogCursor } from '../../../src/runtime/logs.js';
+import { CriParser, followLog, logFileNames, readLog, type LogCursor } from '../../../src/runtime/logs/index.js';
 
 describe('CriParser', () => {
   it('joins partial records and keeps streams apart', () => {
