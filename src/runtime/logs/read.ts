@@ -1,5 +1,4 @@
 import { CriParser, type LogRecord } from './cri.js';
-/** Reading a log, whole or its last records, across its rotated files. */
 import { CHUNK, LineSplitter, type OpenLog, openAll, readAt, completeEnd, linesBackward, type LogCursor } from './files.js';
 
 const FULL_LINE = /^\S+ (?:stdout|stderr) F /;
