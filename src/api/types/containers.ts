@@ -15,6 +15,8 @@ export interface CreateRequest {
   template: string;
   /** Program and arguments; empty means the template's default (`sh`). */
   command?: string[];
+  /** Replaces the template's entrypoint (Docker's `--entrypoint`); `[]` clears it. */
+  entrypoint?: string[];
   env?: string[];
   workdir?: string;
   user?: string;
