@@ -88,7 +88,9 @@ export type LimitName =
   | 'device-read-bps'
   | 'device-write-bps'
   | 'device-read-iops'
-  | 'device-write-iops';
+  | 'device-write-iops'
+  /** Not a flag: the devices allow-list every container gets (devices.ts). */
+  | 'devices';
 
 /** What one limit became in the kernel: the file written and the value, or why it was skipped. */
 export interface AppliedSetting {
@@ -97,7 +99,11 @@ export interface AppliedSetting {
   requested: string;
   /** Absolute path of the control file (just its name when the controller is not there at all). */
   file: string;
-  /** Exactly what was written (`50000 100000`, `max`, `-1`); empty when skipped. */
+  /**
+   * Exactly what was written (`50000 100000`, `max`, `-1`); empty when skipped. Several writes of
+   * one file (a rule per devices.allow write) are one line each; a v2 device program attached to
+   * the cgroup `file` lists the rules it was built from.
+   */
   value: string;
   /** Set when nothing was written: the controller or file is missing on this host. */
   skipped?: string;

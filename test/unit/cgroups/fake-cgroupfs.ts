@@ -28,6 +28,7 @@ export async function fakeV1(hierarchies: string[] = ['cpu', 'cpuacct', 'cpuset'
     await writeFile(join(dir, 'cpuset.cpus'), '0-1\n');
     await writeFile(join(dir, 'cpuset.mems'), '0\n');
   }
+  await mkdir(join(root, 'systemd'));
   lines.push(`${n} 31 0:${n} / ${root}/systemd rw,relatime - cgroup cgroup rw,name=systemd`);
   await mkdir(join(root, 'unified'));
   await writeFile(join(root, 'unified', 'cgroup.controllers'), 'hugetlb\n');
