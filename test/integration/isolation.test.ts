@@ -42,7 +42,7 @@ describe('isolation, seen from inside a container', () => {
     try {
       const inspect = JSON.parse((await corral(['inspect', name])).stdout)[0];
       const pid: number = inspect.state.pid;
-      for (const dir of inspect.cgroup.paths as string[]) {
+      for (const dir of inspect.cgroup.processes as string[]) {
         expect(dir).toContain(installation().cgroupParent);
         expect(readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(pid));
       }
