@@ -22,11 +22,11 @@ async function corral(args: string[]): Promise<CliResult> {
 beforeAll(async () => {
   await seedTemplate(inst.dataRoot);
   daemon = await startCorrald(inst);
-}, 240_000);
+}, 900_000);
 
 afterAll(async () => {
   await teardown(inst, daemon, [() => rmdirCgroup(parentDir), () => rm(base, { recursive: true, force: true })]);
-}, 240_000);
+}, 900_000);
 
 const read = (file: string) => readFileSync(file, 'utf8').trim();
 
