@@ -171,7 +171,8 @@ export interface ContainerInspect {
   networkSettings: NetworkSettings;
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
-  cgroup: { driver: 'v1' | 'v2'; paths: string[] };
+  /** `paths`: where the limits are (one per hierarchy); `processes`: their children holding the processes. */
+  cgroup: { driver: 'v1' | 'v2'; paths: string[]; processes: string[] };
   /** Each limit: what the user asked for and what was written to which kernel file. */
   limits: AppliedSetting[];
   logPath: string;

@@ -89,7 +89,7 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
     },
     rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
     mounts: mountPlan(c, lower, layout),
-    cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id) },
+    cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id), processes: rt.deps.cgroups.processPaths(c.id) },
     limits: await rt.store.readApplied(c.id),
     logPath: rt.store.file(c.id, 'container.log'),
   };
