@@ -1,9 +1,10 @@
-import type { ContainerConfig } from '../../api/types.js';
+import type { ContainerConfig, CreateRequest } from '../../api/types.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
 import { limitsFromFlags, readHostResources } from '../limits.js';
-import { configFromRequest } from '../spec.js';
+import { writeSeccompFiles } from '../../security/seccomp.js';
+import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
 
 /**
@@ -21,6 +22,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host);
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
+  const seccomp = seccompFromRequest(request as Partial<CreateRequest>, config.capabilities);
   const commit = async (): Promise<void> => {
     // Networks, addresses and host ports are checked before anything is made.
     await rt.net?.validate(config);
@@ -28,6 +30,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     try {
       await rt.store.prepare(config);
       crashPoint('create:prepared');
+      await writeSeccompFiles(rt.store.dir(config.id), seccomp);
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
       await rt.store.commit(config);
