@@ -3,9 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,7 +152,7 @@ static int add_rule(struct parser *ps, scmp_filter_ctx ctx, uint32_t def, char *
   return 0;
 }
 
-int seccomp_prepare(const char *file, void **filter) {
+static int compile_flat(const char *file, scmp_filter_ctx *filter) {
   struct parser ps = {file, 0};
   char *buf = NULL, *tok[TOKENS_MAX];
   scmp_filter_ctx ctx = NULL;
@@ -190,11 +194,77 @@ int seccomp_prepare(const char *file, void **filter) {
   return 0;
 }
 
-int seccomp_install(void *filter) {
-  int rc = seccomp_load((scmp_filter_ctx)filter);
-  if (rc < 0) {
-    errno = -rc;
-    return fail("load the seccomp filter");
+int seccomp_compile_main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: corral-shim seccomp-compile FLAT-PROFILE OUT.bpf\n");
+    return 2;
   }
+  const char *out = argv[3];
+  scmp_filter_ctx ctx;
+  char tmp[4096];
+  int rc = -1, fd = -1;
+  if (compile_flat(argv[2], &ctx) < 0) goto done;
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp) {
+    failx("seccomp-compile: %s: path too long", out);
+    goto release;
+  }
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    fail("open %s", tmp);
+    goto release;
+  }
+  int e = seccomp_export_bpf(ctx, fd);
+  if (e < 0) {
+    errno = -e;
+    fail("seccomp-compile: export the filter of %s to %s", argv[2], tmp);
+  } else if (fsync(fd) < 0) {
+    fail("fsync %s", tmp);
+  } else if (rename(tmp, out) < 0) {
+    fail("rename %s to %s", tmp, out);
+  } else {
+    rc = 0;
+  }
+  close(fd);
+  if (rc < 0) unlink(tmp);
+release:
+  seccomp_release(ctx);
+done:
+  if (rc < 0) fprintf(stderr, "corral-shim: %s\n", errmsg());
+  return rc < 0 ? 1 : 0;
+}
+
+int seccomp_prepare(const char *file, void **filter) {
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail("open seccomp filter %s", file);
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    close(fd);
+    return fail("stat seccomp filter %s", file);
+  }
+  size_t insn = sizeof(struct sock_filter);
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size % insn || (size_t)st.st_size / insn > BPF_MAXINSNS) {
+    close(fd);
+    return failx("seccomp filter %s: not a BPF program of 1 to %d instructions", file, BPF_MAXINSNS);
+  }
+  struct sock_fprog *prog = calloc(1, sizeof *prog);
+  void *insns = malloc((size_t)st.st_size);
+  ssize_t n = insns ? read(fd, insns, (size_t)st.st_size) : -1;
+  int e = errno;
+  close(fd);
+  if (!prog || !insns || n != st.st_size) {
+    free(prog);
+    free(insns);
+    errno = n < 0 ? e : EIO;
+    return fail("read seccomp filter %s", file);
+  }
+  prog->len = (unsigned short)((size_t)st.st_size / insn);
+  prog->filter = insns;
+  *filter = prog;
+  return 0;
+}
+
+int seccomp_install(void *filter) {
+  /* The kernel checks the program; no_new_privs is already set. */
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, filter) < 0) return fail("load the seccomp filter");
   return 0;
 }

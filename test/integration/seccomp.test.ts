@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corral, inspect, ROOT, sh, uniqueName } from '../support/corral.js';
+import { corral, inspect, installation, ROOT, SHIM, sh, uniqueName } from '../support/corral.js';
 
 /**
  * The default seccomp profile, tried as an attacker with container root would: a static probe
@@ -152,5 +152,42 @@ describe('seccomp: --security-opt', () => {
     const unknown = await corral(['run', '--rm', '--security-opt', 'apparmor=foo', 'busybox', 'true']);
     expect(unknown.exitCode).toBe(125);
     expect(unknown.stderr).toMatch(/unknown or unsupported option/);
+  });
+});
+
+describe('seccomp: the shim checks its input too', () => {
+  it('seccomp-compile refuses a malformed flat profile, naming the file and line', () => {
+    const flat = join(tmp, 'bad.flat');
+    const out = join(tmp, 'bad.bpf');
+    for (const [text, why] of [
+      ['corral-seccomp 1\ndefault allow\nrule permit read\n', 'bad.flat:3: unknown action "permit"'],
+      ['corral-seccomp 1\ndefault allow\nrule errno:1 read a6:eq:1\n', 'bad.flat:3: bad argument condition "a6:eq:1"'],
+      ['corral-seccomp 1\ndefault allow\nrule errno:1 read a0:masked_eq:1\n', 'bad.flat:3: masked_eq takes MASK:VALUE'],
+      ['corral-seccomp 1\ndefault allow\narch vax\n', 'bad.flat:3: unknown architecture "vax"'],
+      ['corral-seccomp 2\ndefault allow\n', 'bad.flat:1: expected "corral-seccomp 1"'],
+      ['corral-seccomp 1\ndefault allow\nrule allow  read\n', 'bad.flat:3: malformed line'],
+      ['corral-seccomp 1\ndefault allow', 'not text ending in a newline'],
+    ] as const) {
+      writeFileSync(flat, text);
+      const r = spawnSync(SHIM, ['seccomp-compile', flat, out], { encoding: 'utf8' });
+      expect(r.status, text).toBe(1);
+      expect(r.stderr).toContain(why);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('a damaged compiled filter fails the start with a message naming it, and nothing runs', async () => {
+    const name = uniqueName('seccomp-damaged');
+    const id = (await corral(['create', '--name', name, 'busybox', 'true'])).stdout.trim();
+    try {
+      const bpf = join(installation().dataRoot, 'containers', id, 'seccomp.bpf');
+      expect(readFileSync(bpf).length % 8).toBe(0);
+      writeFileSync(bpf, 'garbage');
+      const r = await corral(['start', name]);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toContain(`seccomp filter ${bpf}: not a BPF program`);
+    } finally {
+      await corral(['rm', '-f', name]);
+    }
   });
 });

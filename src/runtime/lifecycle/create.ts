@@ -30,7 +30,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     try {
       await rt.store.prepare(config);
       crashPoint('create:prepared');
-      await writeSeccompFiles(rt.store.dir(config.id), seccomp);
+      await writeSeccompFiles(rt.store.dir(config.id), seccomp, (flat, out) => rt.processes.compileSeccomp(rt.deps.shim, flat, out));
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
       await rt.store.commit(config);
