@@ -165,7 +165,7 @@ try {
     } else console.error(`crun: ${r.stderr}`);
   }
 
-  // 5. Seccomp: corrald has the shim compile a container's filter once, at create (the default
+  // 5. Seccomp: corrald has corral-seccomp compile a container's filter once, at create (the default
   // profile, Docker's capabilities); every start and exec then reads the program and loads it.
   {
     const { parseSecurityOpts, seccompForContainer } = await import(join(ROOT, 'dist/security/seccomp.js'));
@@ -173,10 +173,10 @@ try {
     const flat = join(base, 'seccomp.flat');
     const bpf = join(base, 'seccomp.bpf');
     writeFileSync(flat, seccompForContainer(parseSecurityOpts([]), DEFAULT_CAPABILITIES).filter);
-    time('create: corral-shim seccomp-compile (default profile)', 'once per container: libseccomp, x86_64 + i386 + x32; includes the process spawn', () =>
-      must(spawnSync(join(ROOT, 'build/corral-shim'), ['seccomp-compile', flat, bpf], { encoding: 'utf8' }), 'seccomp-compile'));
+    time('create: corral-seccomp (default profile)', 'once per container: libseccomp, x86_64 + i386 + x32; includes the process spawn', () =>
+      must(spawnSync(join(ROOT, 'build/corral-seccomp'), [flat, bpf], { encoding: 'utf8' }), 'corral-seccomp'));
     const bin = join(base, 'bench-seccomp');
-    must(spawnSync('cc', ['-static', '-O2', '-o', bin, join(ROOT, 'scripts/bench-seccomp.c'), join(ROOT, 'src/native/seccomp.c'), join(ROOT, 'src/native/util.c'), '-lseccomp'], { encoding: 'utf8' }), 'cc bench-seccomp');
+    must(spawnSync('cc', ['-static', '-O2', '-o', bin, join(ROOT, 'scripts/bench-seccomp.c'), join(ROOT, 'src/native/seccomp.c'), join(ROOT, 'src/native/util.c')], { encoding: 'utf8' }), 'cc bench-seccomp');
     const r = spawnSync(bin, [bpf, String(RUNS)], { encoding: 'utf8' });
     must(r, 'bench-seccomp');
     const xs = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number)).map(([a, b]) => a + b);

@@ -1,5 +1,5 @@
 /* corral-shim: the one native helper of Corral. Node never calls
- * unshare/setns itself; this program plays the roles described in
+ * unshare/setns itself; this program plays the three roles described in
  * docs/shim.md, chosen by its first argument. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -8,7 +8,6 @@
 #include "exec.h"
 #include "init.h"
 #include "monitor.h"
-#include "seccomp.h"
 #include "util.h"
 
 int main(int argc, char **argv) {
@@ -16,9 +15,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "monitor") == 0) return monitor_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "init") == 0) return init_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
-  if (argc >= 2 && strcmp(argv[1], "seccomp-compile") == 0) return seccomp_compile_main(argc, argv);
   fprintf(stderr, "usage: corral-shim monitor|init|exec [options] -- ARGV...\n"
-                  "       corral-shim seccomp-compile FLAT-PROFILE OUT.bpf\n"
                   "(see docs/shim.md)\n");
   return 2;
 }

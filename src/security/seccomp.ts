@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SeccompConfig } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 import { atomicWrite } from '../util/atomic-write.js';
@@ -13,7 +13,7 @@ import { hostTarget, renderFlat, resolveSeccomp } from './seccomp-resolve.js';
  * `--security-opt` (Docker's spelling) and the container's seccomp files. At create the profile
  * (Corral's default, or the user's) is frozen in the container's directory as `seccomp.json`,
  * resolved against the container's capabilities into `seccomp.flat` (the shim's input format), and
- * compiled by `corral-shim seccomp-compile` into `seccomp.bpf`, which the init and exec stages load
+ * compiled by `corral-seccomp` (the shim's sibling) into `seccomp.bpf`, which the init and exec stages load
  * right before exec, for PID 1 and for every exec. Compiling is milliseconds of libseccomp work;
  * doing it once here keeps it off every start and exec.
  */
@@ -99,8 +99,8 @@ export function seccompForContainer(opts: SecurityOptions, capabilities: readonl
 
 /**
  * Written into the container's directory before its config is committed; `compile` is
- * compileSeccomp with the shim (a seam for tests). The shim checks the flat file strictly too: what
- * it refuses (libseccomp refuses two actions for one call) is an error in the profile.
+ * compileSeccomp (a seam for tests). corral-seccomp checks the flat file strictly too: what it or
+ * libseccomp refuses is reported as an error in the profile.
  */
 export async function writeSeccompFiles(dir: string, f: SeccompFiles, compile: (flat: string, out: string) => Promise<void>): Promise<void> {
   if (f.profile === null || f.filter === null) return;
@@ -114,13 +114,19 @@ export async function writeSeccompFiles(dir: string, f: SeccompFiles, compile: (
   }
 }
 
-/** Run `corral-shim seccomp-compile`; rejects with the shim's one-line error. */
+/** build/corral-seccomp, next to the shim (scripts/build-native builds both). */
+export function seccompCompilerPath(shim: string): string {
+  return join(dirname(shim), 'corral-seccomp');
+}
+
+/** Run `corral-seccomp FLAT OUT`; rejects with its one-line error. */
 export function compileSeccomp(shim: string, flat: string, out: string): Promise<void> {
+  const compiler = seccompCompilerPath(shim);
   return new Promise((resolve, reject) => {
-    execFile(shim, ['seccomp-compile', flat, out], { encoding: 'utf8' }, (err, _stdout, stderr) => {
+    execFile(compiler, [flat, out], { encoding: 'utf8' }, (err, _stdout, stderr) => {
       if (!err) return resolve();
-      const line = stderr.trim().split('\n').pop()?.replace(/^corral-shim: /, '');
-      reject(new Error(line || `corral-shim seccomp-compile: ${err.message}`));
+      const line = stderr.trim().split('\n').pop()?.replace(/^corral-seccomp: /, '');
+      reject(new Error(line || `${compiler}: ${err.message}`));
     });
   });
 }

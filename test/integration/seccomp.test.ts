@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corral, inspect, installation, ROOT, SHIM, sh, uniqueName } from '../support/corral.js';
 
@@ -155,8 +155,8 @@ describe('seccomp: --security-opt', () => {
   });
 });
 
-describe('seccomp: the shim checks its input too', () => {
-  it('seccomp-compile refuses a malformed flat profile, naming the file and line', () => {
+describe('seccomp: the native side checks its input too', () => {
+  it('corral-seccomp refuses a malformed flat profile, naming the file and line', () => {
     const flat = join(tmp, 'bad.flat');
     const out = join(tmp, 'bad.bpf');
     for (const [text, why] of [
@@ -169,7 +169,7 @@ describe('seccomp: the shim checks its input too', () => {
       ['corral-seccomp 1\ndefault allow', 'not text ending in a newline'],
     ] as const) {
       writeFileSync(flat, text);
-      const r = spawnSync(SHIM, ['seccomp-compile', flat, out], { encoding: 'utf8' });
+      const r = spawnSync(join(dirname(SHIM), 'corral-seccomp'), [flat, out], { encoding: 'utf8' });
       expect(r.status, text).toBe(1);
       expect(r.stderr).toContain(why);
       expect(existsSync(out)).toBe(false);

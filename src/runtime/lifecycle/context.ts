@@ -51,7 +51,7 @@ export interface ProcessSeam {
   isAlive(pid: number, startTime: number): Promise<boolean>;
   /** Call `onChange` when the exit notification directory changes. */
   watchExits(dir: string, onChange: () => void): { close(): void };
-  /** `corral-shim seccomp-compile FLAT OUT` (a container's filter, once, at create). */
+  /** `corral-seccomp FLAT OUT`, next to the shim (a container's filter, once, at create). */
   compileSeccomp(shim: string, flat: string, out: string): Promise<void>;
 }
 
