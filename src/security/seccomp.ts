@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { SeccompConfig } from '../api/types.js';
 import { ValidationError } from '../errors.js';
@@ -98,20 +99,33 @@ export function seccompForContainer(opts: SecurityOptions, capabilities: readonl
 }
 
 /**
- * Written into the container's directory before its config is committed; `compile` is
- * compileSeccomp (a seam for tests). corral-seccomp checks the flat file strictly too: what it or
- * libseccomp refuses is reported as an error in the profile.
+ * Written into the container's directory before its config is committed. `compile` is
+ * compileSeccomp (a seam for tests); corral-seccomp checks the flat file strictly too, and what it
+ * or libseccomp refuses is reported as an error in the profile. Compiled programs are kept in
+ * `cacheDir` by the sha256 of the flat text: containers with the same profile and capabilities
+ * (most of them) share one compile, so a create pays it once per installation.
  */
-export async function writeSeccompFiles(dir: string, f: SeccompFiles, compile: (flat: string, out: string) => Promise<void>): Promise<void> {
+export async function writeSeccompFiles(dir: string, f: SeccompFiles, o: { compile: (flat: string, out: string) => Promise<void>; cacheDir: string }): Promise<void> {
   if (f.profile === null || f.filter === null) return;
+  const flat = join(dir, SECCOMP_FLAT_FILE);
+  const bpf = join(dir, SECCOMP_BPF_FILE);
   await atomicWrite(join(dir, SECCOMP_PROFILE_FILE), f.profile, 0o600);
-  await atomicWrite(join(dir, SECCOMP_FLAT_FILE), f.filter, 0o600);
+  await atomicWrite(flat, f.filter, 0o600);
+  const cached = join(o.cacheDir, `${createHash('sha256').update(f.filter).digest('hex')}.bpf`);
+  const program = await readFile(cached).catch(() => undefined);
+  // A whole program only: anything else is compiled again (and the cache entry replaced).
+  if (program && program.length > 0 && program.length % 8 === 0) {
+    await atomicWrite(bpf, program, 0o600);
+    return;
+  }
   try {
-    await compile(join(dir, SECCOMP_FLAT_FILE), join(dir, SECCOMP_BPF_FILE));
+    await o.compile(flat, bpf);
   } catch (err) {
     const what = f.config.profile === 'default' ? 'default.json' : (f.config.source ?? '(given inline)');
     throw new ValidationError(`seccomp profile ${what}: ${(err as Error).message}`, { seccompProfile: what });
   }
+  await mkdir(o.cacheDir, { recursive: true, mode: 0o700 });
+  await atomicWrite(cached, await readFile(bpf), 0o600);
 }
 
 /** build/corral-seccomp, next to the shim (scripts/build-native builds both). */

@@ -3,6 +3,7 @@ import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
 import { limitsFromFlags, readHostResources } from '../limits.js';
+import { seccompCacheDir } from '../../config.js';
 import { writeSeccompFiles } from '../../security/seccomp.js';
 import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
@@ -30,7 +31,10 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     try {
       await rt.store.prepare(config);
       crashPoint('create:prepared');
-      await writeSeccompFiles(rt.store.dir(config.id), seccomp, (flat, out) => rt.processes.compileSeccomp(rt.deps.shim, flat, out));
+      await writeSeccompFiles(rt.store.dir(config.id), seccomp, {
+        compile: (flat, out) => rt.processes.compileSeccomp(rt.deps.shim, flat, out),
+        cacheDir: seccompCacheDir(rt.deps.paths),
+      });
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
       await rt.store.commit(config);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -214,24 +214,41 @@ describe('--security-opt', () => {
     expect(() => configFromRequest({ template: 'busybox', securityOpt: ['seccomp={"defaultAction":"SCMP_ACT_NOPE"}'], seccompSource: '/p.json' })).toThrow(/^seccomp profile \/p\.json: defaultAction: unknown action/);
   });
 
-  it('writes the profile and its flat form, has the shim compile it, and names the profile when the shim refuses', async () => {
+  it('writes the profile and its flat form, compiles it once per flat text, and names the profile when the compiler refuses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'corral-seccomp-files-'));
     try {
+      const cacheDir = join(dir, 'cache');
       const text = '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}';
       const f = seccompForContainer(parseSecurityOpts([`seccomp=${text}`]), [], '/p.json');
       const calls: string[] = [];
-      await writeSeccompFiles(dir, f, async (flat, out) => {
+      const compile = async (flat: string, out: string): Promise<void> => {
         calls.push(`${flat} ${out}`);
-      });
-      expect(calls).toEqual([`${join(dir, 'seccomp.flat')} ${join(dir, 'seccomp.bpf')}`]);
-      expect(readFileSync(join(dir, 'seccomp.json'), 'utf8')).toBe(text);
-      expect(readFileSync(join(dir, 'seccomp.flat'), 'utf8')).toBe(f.filter);
-      await expect(writeSeccompFiles(dir, f, async () => Promise.reject(new Error('seccomp profile /d/seccomp.flat:3: add rule for mkdir: File exists')))).rejects.toThrow(
-        'seccomp profile /p.json: seccomp profile /d/seccomp.flat:3: add rule for mkdir: File exists',
+        writeFileSync(out, Buffer.alloc(16, 7));
+      };
+      for (const c of ['a', 'b']) {
+        mkdirSync(join(dir, c));
+        await writeSeccompFiles(join(dir, c), f, { compile, cacheDir });
+        expect(readFileSync(join(dir, c, 'seccomp.json'), 'utf8')).toBe(text);
+        expect(readFileSync(join(dir, c, 'seccomp.flat'), 'utf8')).toBe(f.filter);
+        expect(readFileSync(join(dir, c, 'seccomp.bpf'))).toEqual(Buffer.alloc(16, 7));
+      }
+      expect(calls).toEqual([`${join(dir, 'a', 'seccomp.flat')} ${join(dir, 'a', 'seccomp.bpf')}`]); // b came from the cache
+      const entry = join(cacheDir, `${createHash('sha256').update(f.filter!).digest('hex')}.bpf`);
+      writeFileSync(entry, 'torn'); // not a whole program: compiled again
+      mkdirSync(join(dir, 'c'));
+      await writeSeccompFiles(join(dir, 'c'), f, { compile, cacheDir });
+      expect(calls).toHaveLength(2);
+      expect(readFileSync(entry)).toEqual(Buffer.alloc(16, 7));
+      const other = seccompForContainer(parseSecurityOpts(['seccomp={"defaultAction":"SCMP_ACT_LOG"}']), [], '/q.json');
+      await expect(writeSeccompFiles(join(dir, 'c'), other, { compile: async () => Promise.reject(new Error('seccomp profile /d/seccomp.flat:3: add rule for mkdir: File exists')), cacheDir })).rejects.toThrow(
+        'seccomp profile /q.json: seccomp profile /d/seccomp.flat:3: add rule for mkdir: File exists',
       );
       const none = join(dir, 'none');
-      await writeSeccompFiles(none, seccompForContainer(parseSecurityOpts(['seccomp=unconfined']), []), async () => {
-        throw new Error('not called');
+      await writeSeccompFiles(none, seccompForContainer(parseSecurityOpts(['seccomp=unconfined']), []), {
+        compile: async () => {
+          throw new Error('not called');
+        },
+        cacheDir,
       });
       expect(existsSync(none)).toBe(false);
     } finally {
