@@ -165,6 +165,26 @@ try {
     } else console.error(`crun: ${r.stderr}`);
   }
 
+  // 5. Seccomp: corrald has corral-seccomp compile a container's filter once, at create (the default
+  // profile, Docker's capabilities); every start and exec then reads the program and loads it.
+  {
+    const { parseSecurityOpts, seccompForContainer } = await import(join(ROOT, 'dist/security/seccomp.js'));
+    const { DEFAULT_CAPABILITIES } = await import(join(ROOT, 'dist/security/capabilities.js'));
+    const flat = join(base, 'seccomp.flat');
+    const bpf = join(base, 'seccomp.bpf');
+    writeFileSync(flat, seccompForContainer(parseSecurityOpts([]), DEFAULT_CAPABILITIES).filter);
+    time('create: corral-seccomp (default profile)', 'once per container: libseccomp, x86_64 + i386 + x32; includes the process spawn', () =>
+      must(spawnSync(join(ROOT, 'build/corral-seccomp'), [flat, bpf], { encoding: 'utf8' }), 'corral-seccomp'));
+    const bin = join(base, 'bench-seccomp');
+    must(spawnSync('cc', ['-static', '-O2', '-o', bin, join(ROOT, 'scripts/bench-seccomp.c'), join(ROOT, 'src/native/seccomp.c'), join(ROOT, 'src/native/util.c')], { encoding: 'utf8' }), 'cc bench-seccomp');
+    const r = spawnSync(bin, [bpf, String(RUNS)], { encoding: 'utf8' });
+    must(r, 'bench-seccomp');
+    const xs = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number)).map(([a, b]) => a + b);
+    const insns = readFileSync(bpf).length / 8;
+    rows.push({ label: 'start/exec: read + load the seccomp filter', note: `in the init/exec stage; ${insns} BPF instructions`, ...stats(xs) });
+    console.error(`${'seccomp load'.padEnd(48)} median ${fmt(stats(xs).median)}`);
+  }
+
   const floor = rows.find((r) => r.label.startsWith('floor: unshare'));
   const floorVeth = rows.find((r) => r.label.startsWith('floor with a veth'));
   const startRow = rows.find((r) => r.label === 'corrald: start (API)');

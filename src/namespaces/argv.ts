@@ -1,6 +1,7 @@
 import type { ContainerConfig } from '../api/types.js';
 import { logPolicy, type LogPolicy } from './log-policy.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../security/masked-paths.js';
+import { seccompFilterFile } from '../security/seccomp.js';
 
 /**
  * Pure argv builders for the process chain of docs/shim.md:
@@ -57,16 +58,18 @@ export interface EtcBind {
 }
 
 /** Process settings shared by `init` and `exec`: who runs, with what, where. */
-export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean; oomScoreAdj?: number | undefined }): string[] {
+export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean; oomScoreAdj?: number | undefined; seccomp?: string | undefined }): string[] {
   const args = ['--user', p.user, '--cwd', p.cwd];
   if (p.oomScoreAdj !== undefined) args.push('--oom-score-adj', String(p.oomScoreAdj));
+  // The resolved filter (src/security/seccomp.ts), loaded right before exec.
+  if (p.seccomp !== undefined) args.push('--seccomp', p.seccomp);
   for (const c of p.capabilities) args.push('--cap', `CAP_${c}`);
   for (const e of p.env) args.push('--env', e);
   if (p.tty) args.push('--tty');
   return args;
 }
 
-export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[]): string[] {
+export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], seccomp?: string): string[] {
   const args = ['init', '--rootfs', rootfs.mountpoint];
   for (const l of rootfs.lower) args.push('--lower', l);
   args.push('--upper', rootfs.upper, '--work', rootfs.work, '--hostname', c.hostname);
@@ -76,7 +79,7 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
-  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined }));
+  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
 }
 
@@ -85,7 +88,7 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
  * network namespace is prepared beforehand (`unshareInNetnsArgs` of src/network/argv.ts) or shared.
  */
 export function startArgv(o: MonitorOptions, c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], unshare = 'unshare', namespaces?: readonly string[]): string[] {
-  return [...monitorArgs(o), '--', ...(namespaces ?? unshareArgs(unshare)), o.shim, ...initArgs(c, rootfs, etc), '--', ...c.command];
+  return [...monitorArgs(o), '--', ...(namespaces ?? unshareArgs(unshare)), o.shim, ...initArgs(c, rootfs, etc, seccompFilterFile(o.stateDir, c)), '--', ...c.command];
 }
 
 export interface ExecOptions {
@@ -100,6 +103,8 @@ export interface ExecOptions {
   tty: boolean;
   stdin: boolean;
   oomScoreAdj?: number | undefined;
+  /** The container's seccomp filter file (seccompFilterFile), as PID 1 got it. */
+  seccomp?: string | undefined;
   command: readonly string[];
 }
 
@@ -119,7 +124,7 @@ export function execArgv(o: ExecOptions): string[] {
     String(o.pid),
     '--pid-start',
     String(o.pidStartTime),
-    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty, oomScoreAdj: o.oomScoreAdj }),
+    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty, oomScoreAdj: o.oomScoreAdj, seccomp: o.seccomp }),
     '--',
     ...o.command,
   ];

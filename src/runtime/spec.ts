@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
 import { resolveCapabilities } from '../security/capabilities.js';
+import { parseSecurityOpts, seccompForContainer, type SeccompFiles } from '../security/seccomp.js';
 import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
@@ -23,7 +24,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[] } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -48,6 +49,7 @@ export function configFromRequest(
     r.capDrop === undefined ? [] : strArray(r.capDrop, 'capDrop'),
   );
   const labels = r.labels === undefined ? {} : validateLabels(r.labels);
+  const seccomp = seccompFromRequest(r, capabilities).config;
   const tty = bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
   return {
@@ -75,6 +77,7 @@ export function configFromRequest(
     healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
     network: parseNetworkRequest(r, o.defaultNetwork),
+    seccomp,
     createdAt: new Date().toISOString(),
   };
 }
@@ -98,6 +101,12 @@ function programArgv(r: Partial<CreateRequest>, defaultCommand: readonly string[
   const argv = [...entrypoint, ...args];
   if (argv.length === 0) throw new ValidationError('command: none given, and the template has no default command or entrypoint');
   return argv;
+}
+
+/** `securityOpt` and `seccompSource` as the container's seccomp config and files (validated completely). */
+export function seccompFromRequest(r: Partial<CreateRequest>, capabilities: readonly string[]): SeccompFiles {
+  const opts = parseSecurityOpts(r.securityOpt === undefined ? [] : strArray(r.securityOpt, 'securityOpt'));
+  return seccompForContainer(opts, capabilities, r.seccompSource === undefined ? null : str(r.seccompSource, 'seccompSource'));
 }
 
 const NETWORK_FIELDS = ['network', 'ip', 'networkAliases', 'publish', 'publishAll', 'expose', 'dns'] as const;

@@ -56,6 +56,13 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /**
+   * Docker's `--security-opt` as its API takes it: `seccomp=unconfined`, `seccomp=<profile JSON>`
+   * (the CLI sends the file's text), `no-new-privileges`. Validated by src/security/seccomp.ts.
+   */
+  securityOpt?: string[];
+  /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
+  seccompSource?: string;
 }
 
 /** Docker's restart policies. */
@@ -93,7 +100,18 @@ export interface ContainerConfig {
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
+  seccomp: SeccompConfig;
   createdAt: string;
+}
+
+/** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */
+export interface SeccompConfig {
+  /** `default`: Corral's profile (Docker's semantics); `custom`: the user's; `unconfined`: no filter. */
+  profile: 'default' | 'custom' | 'unconfined';
+  /** The file a custom profile was read from. */
+  source: string | null;
+  /** sha256 of the profile text in force (seccomp.json); null when unconfined. */
+  sha256: string | null;
 }
 
 /** A validated health check (Docker's HEALTHCHECK; onFailure as Podman's --health-on-failure). */

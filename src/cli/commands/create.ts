@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { ValidationError } from '../../errors.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
+import { securityOptsToRequest } from '../security-opt.js';
 
 /** Flags shared by `create` and `run` (Docker's names). */
 export interface ContainerFlags extends LimitFlags {
@@ -37,6 +38,7 @@ export interface ContainerFlags extends LimitFlags {
   publishAll?: boolean;
   expose?: string[];
   dns?: string[];
+  securityOpt?: string[];
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -73,6 +75,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-P, --publish-all', 'publish every --expose port on a random free host port')
     .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
     .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
+    .option('--security-opt <option>', 'seccomp=FILE (a Docker-format profile), seccomp=unconfined, or no-new-privileges (repeatable)', collect)
     .passThroughOptions();
 }
 
@@ -113,6 +116,7 @@ export function toCreateRequest(
   if (f.publishAll) req.publishAll = true;
   if (f.expose?.length) req.expose = f.expose;
   if (f.dns?.length) req.dns = f.dns;
+  if (f.securityOpt?.length) Object.assign(req, securityOptsToRequest(f.securityOpt, cwd));
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };
     if (f.healthInterval !== undefined) req.healthcheck.interval = f.healthInterval;

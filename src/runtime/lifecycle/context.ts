@@ -12,6 +12,7 @@ import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
 import type { ContainerNetworking } from '../networking/index.js';
 import type { Backoff } from '../restart-policy.js';
+import { compileSeccomp } from '../../security/seccomp.js';
 import { spawnMonitor, type SpawnedMonitor } from '../shim.js';
 import { ContainerStore } from '../store.js';
 import type { Supervisor } from '../supervisor.js';
@@ -44,6 +45,8 @@ export interface ProcessSeam {
   isAlive(pid: number, startTime: number): Promise<boolean>;
   /** Call `onChange` when the exit notification directory changes. */
   watchExits(dir: string, onChange: () => void): { close(): void };
+  /** `corral-seccomp FLAT OUT`, next to the shim (a container's filter, once, at create). */
+  compileSeccomp(shim: string, flat: string, out: string): Promise<void>;
 }
 
 export const REAL_PROCESSES: ProcessSeam = {
@@ -58,6 +61,7 @@ export const REAL_PROCESSES: ProcessSeam = {
   },
   isAlive: (pid, startTime) => isSameProcess(pid, startTime, '/proc'),
   watchExits: (dir, onChange) => watch(dir, onChange),
+  compileSeccomp,
 };
 
 export interface RuntimeDeps {

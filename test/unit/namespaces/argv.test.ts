@@ -56,6 +56,12 @@ describe('startArgv', () => {
     const own = startArgv({ ...monitor, logPolicy: { maxSize: 65536, maxFiles: 2 } }, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, []);
     expect(own.join(' ')).toContain('--log-max-size 65536 --log-max-files 2');
   });
+
+  it('passes the seccomp filter of the container, or none when it is unconfined', () => {
+    expect(argv.join(' ')).toContain('--seccomp /d/seccomp.bpf');
+    const unconfined = configFromRequest({ template: 'busybox', securityOpt: ['seccomp=unconfined'] });
+    expect(startArgv(monitor, unconfined, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, [])).not.toContain('--seccomp');
+  });
 });
 
 describe('network namespaces in the chain', () => {
@@ -81,5 +87,12 @@ describe('execArgv', () => {
     const e = argv.indexOf('exec');
     expect(argv.slice(e, e + 5)).toEqual(['exec', '--pid', '42', '--pid-start', '7']);
     expect(argv.slice(-4)).toEqual(['--', 'sh', '-c', 'id']);
+    expect(argv).not.toContain('--seccomp');
+  });
+  it('gives the exec stage the same seccomp filter as PID 1', () => {
+    const argv = execArgv({ shim: '/s', pid: 42, pidStartTime: 7, cgroupProcs: [], user: '0:0', capabilities: [], cwd: '/', env: [], tty: false, stdin: false, seccomp: '/d/seccomp.bpf', command: ['id'] });
+    const e = argv.indexOf('exec');
+    expect(argv.indexOf('--seccomp')).toBeGreaterThan(e);
+    expect(argv[argv.indexOf('--seccomp') + 1]).toBe('/d/seccomp.bpf');
   });
 });

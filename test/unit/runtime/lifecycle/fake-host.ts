@@ -170,6 +170,7 @@ export class FakeHost {
         this.watchers.add(onChange);
         return { close: () => this.watchers.delete(onChange) };
       },
+      compileSeccomp: async (_shim, _flat, out) => writeFileSync(out, 'bpf'),
     };
   }
 }

@@ -1,3 +1,4 @@
+import { CONFIG_VERSION } from '../../../../src/runtime/config-version.js';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -48,7 +49,7 @@ describe('recovery at corrald start', () => {
     const a = await containers.create({ template: 'busybox', name: 'newer' });
     const b = await containers.create({ template: 'busybox', name: 'lost' });
     const cfg = JSON.parse(readFileSync(join(dirOf(a.id), 'config.json'), 'utf8'));
-    expect(cfg.version).toBe(1);
+    expect(cfg.version).toBe(CONFIG_VERSION);
     writeFileSync(join(dirOf(a.id), 'config.json'), JSON.stringify({ ...cfg, version: 7 }));
     writeFileSync(join(dirOf(b.id), 'upper', 'f'), 'x');
     rmSync(join(dirOf(b.id), 'config.json'));
@@ -56,7 +57,7 @@ describe('recovery at corrald start', () => {
     const rows = await containers.list(true);
     expect(rows.map((r) => [r.id, r.statusText]).sort()).toEqual(
       [
-        [a.id, 'Broken: config.json was written by a newer Corral (version 7; this one reads up to 1)'],
+        [a.id, `Broken: config.json was written by a newer Corral (version 7; this one reads up to ${CONFIG_VERSION})`],
         [b.id, 'Broken: config.json is missing'],
       ].sort(),
     );
