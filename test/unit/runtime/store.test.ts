@@ -21,7 +21,7 @@ describe('ContainerStore', () => {
     await store.commit(c);
     expect(readdirSync(store.dir(c.id)).sort()).toEqual(['config.json', 'rootfs', 'upper', 'work']);
     expect(await store.readConfig(c.id)).toEqual(c);
-    expect(JSON.parse(readFileSync(store.file(c.id, 'config.json'), 'utf8')).version).toBe(1);
+    expect(JSON.parse(readFileSync(store.file(c.id, 'config.json'), 'utf8')).version).toBe(2);
     expect(await store.listIds()).toContain(c.id);
   });
 
