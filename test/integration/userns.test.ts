@@ -69,6 +69,8 @@ describe('user namespaces (the default)', () => {
     try {
       expect(i.config.userns).toEqual({ mode: 'host' });
       expect(pool()[i.id]).toBeUndefined();
+      // exec finds the container in our own user namespace and does not try to enter it.
+      expect(mapOf((await corral(['exec', name, 'cat', '/proc/self/uid_map'])).stdout)).toEqual([0, 0, 4_294_967_295]);
     } finally {
       await corral(['rm', '-f', name]);
     }
