@@ -21,7 +21,8 @@ struct init_opts {
   struct mounts m;
   const char *hostname;
   int wait_run; /* create-then-start: READY, then wait for RUN before step 8 */
-  int userns;   /* --userns: make a user namespace (steps 0a-0e) */
+  int userns;   /* --userns: make a user namespace (steps 0a-0f) */
+  int net_owned; /* the joined network namespace belongs to the container's user namespace */
   int unshare;  /* --unshare LIST: CLONE_NEW* flags to unshare ourselves */
   const char *unshare_list;
   struct process p;
@@ -150,7 +151,7 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
     step(fail("sethostname %s", o->hostname));
   /* A network namespace we did not make in the user namespace had lo
    * brought up in step 0d (we hold no capability over it now). */
-  if (!o->userns || (o->unshare & CLONE_NEWNET)) step(loopback_up());
+  if (!o->userns || (o->unshare & CLONE_NEWNET) || o->net_owned) step(loopback_up());
   /* 7b. The container exists, set up; the program starts when corrald says. */
   if (o->wait_run) step(sync_wait_run());
   /* 8-13. */
@@ -166,7 +167,11 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
  * unmount or remount them. */
 static void privileged(struct init_opts *o) {
   struct mounts *m = &o->m;
-  int userns = userns_make(&mount_create_uid, &mount_create_gid); /* 0a */
+  /* 0a. The one our (prepared) network namespace belongs to, or a new one. */
+  int userns = o->unshare & CLONE_NEWNET ? -2 : userns_of_netns(&mount_create_uid, &mount_create_gid);
+  step(userns == -1 ? -1 : 0);
+  o->net_owned = userns >= 0;
+  if (userns == -2) userns = userns_make(&mount_create_uid, &mount_create_gid);
   step(userns);
   /* 0b. */
   if (unshare(CLONE_NEWNS) < 0) step(fail("unshare a mount namespace"));
@@ -190,7 +195,7 @@ static void privileged(struct init_opts *o) {
   if (fchdir(rootfd) < 0) step(fail("chdir %s", m->rootfs));
   close(rootfd);
   /* 0d. */
-  if (!(o->unshare & CLONE_NEWNET)) {
+  if (!(o->unshare & CLONE_NEWNET) && !o->net_owned) {
     step(userns_netns_sysctls());
     step(loopback_up());
   }

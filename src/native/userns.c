@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,6 +69,53 @@ int userns_make(uid_t *root_uid, gid_t *root_gid) {
   while (waitpid(h, NULL, 0) < 0 && errno == EINTR) {}
   errno = e;
   return fd;
+}
+
+int userns_of_netns(uid_t *root_uid, gid_t *root_gid) {
+  int net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (net < 0) return fail("open /proc/self/ns/net");
+  int u = ioctl(net, NS_GET_USERNS);
+  close(net);
+  if (u < 0) return fail("the user namespace of our network namespace (NS_GET_USERNS)");
+  fcntl(u, F_SETFD, FD_CLOEXEC);
+  struct stat a, b;
+  if (fstat(u, &a) < 0 || stat("/proc/self/ns/user", &b) < 0) {
+    close(u);
+    return fail("stat /proc/self/ns/user");
+  }
+  if (a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+    close(u);
+    return -2; /* ours: the host's */
+  }
+  /* Its maps are read from a process in it: a child joins and waits. */
+  int in[2], hold[2];
+  if (pipe2(in, O_CLOEXEC) < 0) return close(u), fail("pipe");
+  if (pipe2(hold, O_CLOEXEC) < 0) return close(u), close(in[0]), close(in[1]), fail("pipe");
+  pid_t c = fork();
+  if (c < 0) return close(u), fail("fork");
+  if (c == 0) {
+    char b1 = setns(u, CLONE_NEWUSER) == 0 ? 'y' : 'n';
+    close(hold[1]);
+    if (write(in[1], &b1, 1) < 0) _exit(1);
+    while (read(hold[0], &b1, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(in[1]), close(hold[0]);
+  char ok = 0;
+  int r = read(in[0], &ok, 1) == 1 && ok == 'y' ? 0 : failx("join the user namespace of our network namespace");
+  unsigned long uid = 0, gid = 0;
+  char path[48];
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)c);
+  if (r == 0) r = map_root(path, &uid);
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)c);
+  if (r == 0) r = map_root(path, &gid);
+  int e = errno;
+  close(in[0]), close(hold[1]);
+  while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
+  errno = e;
+  if (r < 0) return close(u), -1;
+  *root_uid = (uid_t)uid, *root_gid = (gid_t)gid;
+  return u;
 }
 
 int userns_idmap_over(const char *path, int userns) {

@@ -12,6 +12,11 @@
 /* The host ids its root maps to come back in root_uid/root_gid, for what
  * host root creates on its behalf. */
 int userns_make(uid_t *root_uid, gid_t *root_gid);
+/* The user namespace that owns our network namespace (an fd), when it is
+ * not ours: corrald made the namespace for the container inside one with
+ * the container's maps (`corral-shim netns`), which becomes the container's.
+ * -2 when it is ours (the host's), -1 on error. Root's host ids as above. */
+int userns_of_netns(uid_t *root_uid, gid_t *root_gid);
 /* Mount an idmapped copy of PATH (a directory) over PATH itself, in our
  * (private) mount namespace: ids on it are seen through userns's map. */
 int userns_idmap_over(const char *path, int userns);
