@@ -7,7 +7,20 @@ export interface VolumeSpec {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+  /**
+   * `-v SRC:DST:idmap`: mounted through the container's user namespace, so its files keep their
+   * host owners (container root acts as host root on them). Without it, files the container makes
+   * belong to its own host id range.
+   */
+  idmap?: boolean;
 }
+
+/**
+ * The container's user namespace: `private` (the default) maps its ids 0..size-1 onto host ids
+ * from uidBase/gidBase, a range of Corral's pool held by this container alone; `host` shares the
+ * host's (container root is host root: `--userns host`).
+ */
+export type UsernsConfig = { mode: 'host' } | { mode: 'private'; uidBase: number; gidBase: number; size: number };
 
 /** POST /v1/containers: everything `corral create`/`run` can set. Validated by src/runtime/spec.ts. */
 export interface CreateRequest {
@@ -23,6 +36,8 @@ export interface CreateRequest {
   hostname?: string;
   readOnly?: boolean;
   volumes?: VolumeSpec[];
+  /** `host` shares the host's user namespace; absent or `private`: one of its own (the default). */
+  userns?: 'host' | 'private';
   capAdd?: string[];
   capDrop?: string[];
   init?: boolean;
@@ -101,6 +116,7 @@ export interface ContainerConfig {
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
   seccomp: SeccompConfig;
+  userns: UsernsConfig;
   createdAt: string;
 }
 

@@ -18,6 +18,7 @@ export interface ContainerFlags extends LimitFlags {
   hostname?: string;
   readOnly?: boolean;
   volume?: string[];
+  userns?: string;
   capAdd?: string[];
   capDrop?: string[];
   init?: boolean;
@@ -54,7 +55,8 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-u, --user <user[:group]>', 'user (name or uid, optionally :group)')
     .option('--hostname <name>', 'container hostname')
     .option('--read-only', 'mount the container\'s root filesystem read-only')
-    .option('-v, --volume <host:ctr[:ro|rw]>', 'bind mount a host path (repeatable)', collect)
+    .option('-v, --volume <host:ctr[:ro|rw][,idmap]>', 'bind mount a host path (repeatable); idmap keeps its files\' host owners (trusts the container with them)', collect)
+    .option('--userns <mode>', 'host: share the host\'s user namespace (container root is host root); default: a private one')
     .option('--cap-add <cap>', 'add a capability (repeatable)', collect)
     .option('--cap-drop <cap>', 'drop a capability (repeatable)', collect)
     .option('--init', 'run an init as PID 1 that forwards signals and reaps zombies')
@@ -98,6 +100,7 @@ export function toCreateRequest(
   if (f.hostname !== undefined) req.hostname = f.hostname;
   if (f.readOnly) req.readOnly = true;
   if (f.volume?.length) req.volumes = f.volume.map((v) => parseVolume(v, cwd));
+  if (f.userns !== undefined) req.userns = f.userns as CreateRequest['userns'];
   if (f.capAdd?.length) req.capAdd = f.capAdd;
   if (f.capDrop?.length) req.capDrop = f.capDrop;
   if (f.init) req.init = true;

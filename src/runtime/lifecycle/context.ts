@@ -17,6 +17,7 @@ import { spawnMonitor, type SpawnedMonitor } from '../shim.js';
 import { ContainerStore } from '../store.js';
 import type { Supervisor } from '../supervisor.js';
 import type { HealthMonitor } from '../health-monitor.js';
+import { poolFor, type IdmapPool } from '../../security/idmap-pool.js';
 
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
@@ -80,6 +81,8 @@ export interface RuntimeDeps {
   defaultNetwork?: 'bridge' | 'none';
   /** Monitors, signals and the exit watcher; the real ones unless a test records them. */
   processes?: ProcessSeam;
+  /** Host id ranges for containers' user namespaces; `<dataRoot>/userns-pool.json` unless given. */
+  idmapPool?: IdmapPool;
 }
 
 export interface StartOptions {
@@ -102,6 +105,7 @@ export class Runtime {
   /** `exit:<id>` once an exit has been handled. */
   readonly exits = new EventEmitter();
   readonly processes: ProcessSeam;
+  readonly idmap: IdmapPool;
   host: HostResources | undefined;
   parentReady: Promise<void> | undefined;
   // Set by the facade right after construction (they call back into the verbs).
@@ -112,6 +116,7 @@ export class Runtime {
   constructor(readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
     this.processes = deps.processes ?? REAL_PROCESSES;
+    this.idmap = deps.idmapPool ?? poolFor(deps.paths.dataRoot);
     this.exits.setMaxListeners(0);
   }
 

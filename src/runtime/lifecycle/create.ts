@@ -34,6 +34,8 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     await rt.net?.validate(config);
     rt.index.reserve(config.name, config.id);
     try {
+      // The range is the container's from here to rm (a create cut short gives it back).
+      if (config.userns.mode === 'private') config.userns = { mode: 'private', ...(await rt.idmap.allocate(config.id)) };
       await rt.store.prepare(config);
       crashPoint('create:prepared');
       await writeSeccompFiles(rt.store.dir(config.id), seccomp, {
@@ -48,6 +50,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     } catch (err) {
       rt.index.release(config.name, config.id);
       await rt.store.destroy(config.id).catch(() => {});
+      await rt.idmap.release(config.id).catch(() => {});
       throw err;
     }
   };

@@ -36,7 +36,8 @@ export class FakeHost {
   }
 
   close(): void {
-    rmSync(this.base, { recursive: true, force: true });
+    // Background writes (the id pool, hosts files) may still land while the tree goes.
+    rmSync(this.base, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
 
   deps(extra: Partial<RuntimeDeps> = {}): RuntimeDeps {

@@ -75,13 +75,22 @@ describe('recovery at corrald start', () => {
 
   it('migrates a config without a version (written before versions existed)', async () => {
     const c = await containers.create({ template: 'busybox', name: 'old' });
-    const { version: _v, restartPolicy: _r, network: _n, healthcheck: _h, ...old } = JSON.parse(readFileSync(join(dirOf(c.id), 'config.json'), 'utf8'));
+    const { version: _v, restartPolicy: _r, network: _n, healthcheck: _h, userns: _u, ...old } = JSON.parse(readFileSync(join(dirOf(c.id), 'config.json'), 'utf8'));
     writeFileSync(join(dirOf(c.id), 'config.json'), JSON.stringify(old));
     await restartDaemon();
     const i = await containers.inspect('old');
     expect(i.config.restartPolicy).toEqual({ name: 'no', maxRetries: null });
     expect(i.config.network.mode).toBe('none');
     expect(i.config.healthcheck).toBeNull();
+    expect(i.config.userns).toEqual({ mode: 'host' });
+  });
+
+  it('gives a version 1 record (before user namespaces) the host user namespace: its upper layer is host root\'s', async () => {
+    const c = await containers.create({ template: 'busybox', name: 'v1' });
+    const { userns: _u, ...v1 } = JSON.parse(readFileSync(join(dirOf(c.id), 'config.json'), 'utf8'));
+    writeFileSync(join(dirOf(c.id), 'config.json'), JSON.stringify({ ...v1, version: 1 }));
+    await restartDaemon();
+    expect((await containers.inspect('v1')).config.userns).toEqual({ mode: 'host' });
   });
 
   it('finishes a stop an earlier corrald recorded: SIGTERM again, SIGKILL when its grace time is over', async () => {
