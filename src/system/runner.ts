@@ -35,7 +35,8 @@ export class ExecaRunner implements Runner {
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(options.env ? { env: options.env, extendEnv: true } : {}),
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
+      // Cancelled: SIGTERM, and a minute to clean up (a build stops its own children) before SIGKILL.
+      ...(options.signal ? { cancelSignal: options.signal, forceKillAfterDelay: 60_000 } : {}),
       stripFinalNewline: true,
     });
     if (options.onOutput) for (const stream of [sub.stdout, sub.stderr]) forEachLine(stream, options.onOutput);

@@ -121,7 +121,7 @@ describe('commit', () => {
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toBe(`corral: template ${t1} is in use by container ${b} and template ${t2}: remove them first\n`);
     const debianRefused = await corral(['template', 'rm', 'debian']);
-    expect(debianRefused.stderr).toContain(`in use by container ${a} and template ${t1}`);
+    expect(debianRefused.stderr).toBe(`corral: template debian is in use by container ${a} and templates ${t1}, ${t2}: remove them first\n`);
     const dry = await ok(['template', 'prune']);
     expect(dry).toContain(t2);
     expect(dry).not.toContain(t1);

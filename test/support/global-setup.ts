@@ -6,7 +6,7 @@ import { describeLeaks, findLeaks, treeHash } from './leaks.js';
 import { spawnSync } from 'node:child_process';
 import { CLI, DAEMON, ROOT, SHIM, corralWith, daemonArgs, testBridgePrefix, waitForSocket, type TestInstallation } from './installation.js';
 import { links, nftTables, ourNames } from './leaks.js';
-import { provideDebian } from './debian-template.js';
+import { provideDebian, statHash } from './debian-template.js';
 
 /**
  * Starts one corrald with a data root, run root and cgroup parent of its own, builds the busybox
@@ -42,7 +42,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // One Debian build per run (or a copy of the last run's), shared by the tests that need Debian.
   await provideDebian(inst);
   const templateRoots = ['busybox', 'debian'].map((n) => join(inst.dataRoot, 'templates', n));
-  const before = templateRoots.map((d) => treeHash(d));
+  // busybox by content; debian (200 MB) by metadata, where any write shows as a new ctime.
+  const fingerprint = (d: string): string => (d.endsWith('/debian') ? statHash(d) : treeHash(d));
+  const before = templateRoots.map(fingerprint);
   project.provide('corral', inst);
 
   return async () => {
@@ -54,7 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await corralWith(inst, ['rm', '-f', ...ids]);
     }
     templateRoots.forEach((d, i) => {
-      if (treeHash(d) !== before[i]) problems.push(`the template in ${d} changed during the tests`);
+      if (fingerprint(d) !== before[i]) problems.push(`the template in ${d} changed during the tests`);
     });
     const extra = readdirSync(join(inst.dataRoot, 'templates')).filter((n) => n !== 'busybox' && n !== 'debian');
     if (extra.length > 0) problems.push(`templates left by tests: ${extra.join(' ')}`);
@@ -67,8 +69,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       } catch {
         /* already gone */
       }
-      // A loaded host can take more than a few seconds to let corrald finish its stop.
-      for (let i = 0; i < 300 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+      // Until the kernel says the process is gone (its pid file goes a moment before it exits); a
+      // loaded host can take more than a few seconds to let corrald finish its stop.
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 600 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
     }
     const leaks = describeLeaks(findLeaks(inst));
     if (leaks) problems.push(`leaked:\n${leaks}`);
