@@ -5,6 +5,7 @@ import { ValidationError } from '../../errors.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 import { securityOptsToRequest } from '../security-opt.js';
+import { prepareTemplate } from './template-prepare.js';
 
 /** Flags shared by `create` and `run` (Docker's names). */
 export interface ContainerFlags extends LimitFlags {
@@ -140,7 +141,9 @@ export function registerCreate(program: Command, dispatch: (req: CreateRequest) 
 }
 
 export async function create(ctx: Context, req: CreateRequest): Promise<number> {
-  const res = await (await ctx.client()).create(req);
+  const client = await ctx.client();
+  await prepareTemplate(ctx, client, req.template);
+  const res = await client.create(req);
   for (const w of res.warnings ?? []) ctx.warn(`warning: ${w}`);
   ctx.out(`${res.id}\n`);
   return 0;

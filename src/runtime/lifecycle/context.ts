@@ -21,8 +21,21 @@ import { poolFor, type IdmapPool } from '../../security/idmap-pool.js';
 
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
-  /** Build on first use; returns the read-only lower layer and the template's defaults. */
-  resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[]; entrypoint?: string[]; workdir?: string; user?: string }>;
+  /**
+   * Build on first use (autoBuild recipes); returns the read-only layers (top first, overlayfs'
+   * lowerdir order; `rootfs` is the top one, kept for callers of the one-layer days) and the
+   * template's defaults ('' = none).
+   */
+  resolve(name: string): Promise<{
+    rootfs: string;
+    layers: string[];
+    env: string[];
+    command: string[];
+    entrypoint: string[];
+    workdir: string;
+    user: string;
+    stopSignal: string;
+  }>;
 }
 
 export type { Logger };

@@ -77,7 +77,7 @@ function brokenSummary(id: string, reason: string): ContainerSummary {
 export async function inspectContainer(rt: Runtime, ref: string): Promise<ContainerInspect> {
   const c = rt.resolve(ref);
   const layout = rt.store.layout(c.id);
-  const lower = await rt.deps.templates.resolve(c.template).then((t) => [t.rootfs], () => []);
+  const lower = await rt.deps.templates.resolve(c.template).then((t) => t.layers, () => []);
   const state = await stateOf(rt, c.id);
   return {
     id: c.id,

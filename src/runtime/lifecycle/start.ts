@@ -92,7 +92,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
       waitAttach: opts.attach !== undefined,
     },
     c,
-    { lower: [template.rootfs], ...rt.store.layout(c.id) },
+    { lower: template.layers, ...rt.store.layout(c.id) },
     etcBinds(rt.store, c),
     rt.deps.unshare,
     namespaces,

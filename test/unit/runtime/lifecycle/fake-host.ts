@@ -44,7 +44,7 @@ export class FakeHost {
     return {
       paths: this.paths,
       cgroups: this.cgroups(),
-      templates: { resolve: async (name) => ({ rootfs: join(this.base, 'templates', name), env: ['PATH=/bin'], command: ['sh'] }) },
+      templates: { resolve: async (name) => ({ rootfs: join(this.base, 'templates', name), layers: [join(this.base, 'templates', name)], env: ['PATH=/bin'], command: ['sh'], entrypoint: [], workdir: '', user: '', stopSignal: '' }) },
       shim: '/nonexistent/corral-shim',
       log: { debug() {}, info() {}, warn() {}, error() {} },
       defaultNetwork: 'none',
