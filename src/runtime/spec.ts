@@ -11,6 +11,7 @@ import { resolveCapabilities } from '../security/capabilities.js';
 import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
+import { parseStorageOpt } from '../storage/size.js';
 
 /**
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
@@ -23,7 +24,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[] } = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -50,6 +51,8 @@ export function configFromRequest(
   const labels = r.labels === undefined ? {} : validateLabels(r.labels);
   const tty = bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
+  // The disk's backend is the data root's (probed by create); here only the options are checked.
+  parseStorageOpt(r.storageOpt);
   return {
     id: newId(),
     name,

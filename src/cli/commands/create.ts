@@ -3,6 +3,7 @@ import type { CreateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
 import { ValidationError } from '../../errors.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
+import { storageOptFromFlags } from '../../storage/size.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 
 /** Flags shared by `create` and `run` (Docker's names). */
@@ -36,6 +37,7 @@ export interface ContainerFlags extends LimitFlags {
   publishAll?: boolean;
   expose?: string[];
   dns?: string[];
+  storageOpt?: string[];
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -71,6 +73,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-P, --publish-all', 'publish every --expose port on a random free host port')
     .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
     .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
+    .option('--storage-opt <key=value>', 'storage option: size=SIZE gives the writable layer a disk of its own, e.g. size=10G (Docker units, at least 16m)', collect)
     .passThroughOptions();
 }
 
@@ -110,6 +113,7 @@ export function toCreateRequest(
   if (f.publishAll) req.publishAll = true;
   if (f.expose?.length) req.expose = f.expose;
   if (f.dns?.length) req.dns = f.dns;
+  if (f.storageOpt?.length) req.storageOpt = storageOptFromFlags(f.storageOpt);
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };
     if (f.healthInterval !== undefined) req.healthcheck.interval = f.healthInterval;

@@ -3,10 +3,11 @@ import { watch } from 'node:fs';
 import type { ContainerConfig, EventType } from '../../api/types.js';
 import type { Logger } from '../../util/logger.js';
 import type { CgroupManager } from '../../cgroups/manager.js';
-import type { CorralPaths } from '../../config.js';
+import { containersDir, type CorralPaths } from '../../config.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import { isSameProcess } from '../../system/procfs.js';
-import type { Runner } from '../../system/runner.js';
+import { ExecaRunner, type Runner } from '../../system/runner.js';
+import { Disks, realHost, type HostView } from '../../storage/index.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
@@ -76,6 +77,8 @@ export interface RuntimeDeps {
   defaultNetwork?: 'bridge' | 'none';
   /** Monitors, signals and the exit watcher; the real ones unless a test records them. */
   processes?: ProcessSeam;
+  /** Where disk quotas run mkfs, mount and losetup and read mountinfo; the host's unless a test records them. */
+  storageHost?: HostView;
 }
 
 export interface StartOptions {
@@ -98,6 +101,8 @@ export class Runtime {
   /** `exit:<id>` once an exit has been handled. */
   readonly exits = new EventEmitter();
   readonly processes: ProcessSeam;
+  /** Disk quotas (`--storage-opt size=`). */
+  readonly disks: Disks;
   host: HostResources | undefined;
   parentReady: Promise<void> | undefined;
   // Set by the facade right after construction (they call back into the verbs).
@@ -108,6 +113,7 @@ export class Runtime {
   constructor(readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
     this.processes = deps.processes ?? REAL_PROCESSES;
+    this.disks = new Disks({ dataRoot: deps.paths.dataRoot, containersDir: containersDir(deps.paths), host: deps.storageHost ?? realHost(new ExecaRunner()) });
     this.exits.setMaxListeners(0);
   }
 

@@ -69,6 +69,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     await rt.deps.cgroups.create(c.id);
     crashPoint('start:cgroup-created');
     applied = await rt.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits });
+    if (c.storage) await rt.disks.attach(rt.store.dir(c.id), c.storage);
     await cleared;
   } catch (err) {
     await releaseRun(rt, c);
@@ -92,7 +93,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
       waitAttach: opts.attach !== undefined,
     },
     c,
-    { lower: [template.rootfs], ...rt.store.layout(c.id) },
+    { lower: [template.rootfs], ...rt.store.layout(c.id, c) },
     etcBinds(rt.store, c),
     rt.deps.unshare,
     namespaces,
