@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corral, inspect, installation, uniqueName } from '../support/corral.js';
+import { corral, inspect, installation, stopDaemon, uniqueName } from '../support/corral.js';
 import { loopDevicesUnder } from '../support/leaks.js';
 
 /** `df -k /` inside: total and used KiB of the root filesystem. */
@@ -106,5 +106,29 @@ describe('disk quota: --storage-opt size=', () => {
     expect(Number(r.stdout.trim().split(/\s+/)[1])).toBeLessThanOrEqual(16 * MiB);
     expect(loopDevicesUnder(installation().dataRoot)).toEqual([]);
     expect(spawnSync('sh', ['-c', `grep -c '${installation().dataRoot}/containers/.*/upper-disk' /proc/self/mountinfo`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
+  });
+
+  it('a disk left mounted for a container that is not running (a corrald that died mid-start) is released when corrald starts', async () => {
+    const name = uniqueName('disk-repair');
+    const created = await corral(['create', '--name', name, '--network', 'none', '--storage-opt', 'size=16m', 'busybox', 'true']);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    const dir = join(containersDir(), id);
+    try {
+      await stopDaemon();
+      // What a corrald killed between mounting the disk and spawning the monitor leaves.
+      mkdirSync(join(dir, 'upper-disk'), { recursive: true });
+      const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop', join(dir, 'disk.img'), join(dir, 'upper-disk')], { encoding: 'utf8' });
+      expect(m.status, m.stderr).toBe(0);
+      expect(mountsOf(id)).toHaveLength(1);
+      expect(loopsOf(id)).toHaveLength(1);
+      // The next command starts corrald, whose recovery releases it.
+      expect((await corral(['ps', '-a'])).exitCode).toBe(0);
+      expect(mountsOf(id)).toEqual([]);
+      expect(loopsOf(id)).toEqual([]);
+    } finally {
+      await corral(['rm', '-f', name]);
+      spawnSync('umount', [join(dir, 'upper-disk')]);
+    }
   });
 });
