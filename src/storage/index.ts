@@ -42,11 +42,11 @@ export class Disks {
   }
 
   /** Mount the disk for a run; a grow asked for while it ran is done first. */
-  async attach(dir: string, disk: DiskConfig): Promise<void> {
+  async attach(dir: string, disk: DiskConfig, owner?: { uid: number; gid: number }): Promise<void> {
     const loop = await this.loop();
     const size = await loop.size(dir);
     if (size !== undefined && size < disk.sizeBytes) await loop.detach(dir).then(() => loop.grow(dir, disk.sizeBytes));
-    await loop.attach(dir);
+    await loop.attach(dir, owner);
   }
 
   /** Unmount a container's disk, if it has one (by its files: a broken container's config is unknown). */

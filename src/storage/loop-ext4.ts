@@ -1,4 +1,4 @@
-import { mkdir, open, realpath, stat, truncate } from 'node:fs/promises';
+import { chown, mkdir, open, realpath, stat, truncate } from 'node:fs/promises';
 import { CorralError, fsError, isErrno } from '../errors.js';
 import { formatBytes } from '../util/quantity.js';
 import { loopDevices, parseMountinfo, type HostView } from './host.js';
@@ -47,7 +47,7 @@ export class LoopExt4 {
   }
 
   /** Mount the image for a run and make sure upper/ and work/ exist in it. Idempotent. */
-  async attach(dir: string): Promise<void> {
+  async attach(dir: string, owner?: { uid: number; gid: number }): Promise<void> {
     const p = diskPaths(dir);
     if (!(await this.isMounted(p.mountpoint))) {
       const image = await realpath(p.image).catch((err: unknown) => {
@@ -66,7 +66,9 @@ export class LoopExt4 {
     }
     try {
       // The upper dir becomes the container's "/": world-readable like any root.
-      await mkdir(p.upper, { mode: 0o755 }).catch((err: unknown) => (isErrno(err, 'EEXIST') ? undefined : Promise.reject(err)));
+      const made = await mkdir(p.upper, { mode: 0o755 }).then(() => true, (err: unknown) => (isErrno(err, 'EEXIST') ? false : Promise.reject(err)));
+      // A new upper layer's top is the container's "/": owned by its root (a host id of its range).
+      if (made && owner) await chown(p.upper, owner.uid, owner.gid);
       await mkdir(p.work, { mode: 0o700 }).catch((err: unknown) => (isErrno(err, 'EEXIST') ? undefined : Promise.reject(err)));
     } catch (err) {
       throw fsError('create', p.upper, err);
