@@ -75,8 +75,9 @@ export class ContainerStore {
         await mkdir(l.work, { mode: 0o700 });
       }
       await mkdir(l.mountpoint, { mode: 0o755 });
-      // The upper layer's top is the container's "/": owned by its root, a host id of its range.
-      if (config.userns.mode === 'private') await chown(l.upper, config.userns.uidBase, config.userns.gidBase);
+      // The upper layer's top is the container's "/": owned by its root, a host id of its range
+      // (a disk's upper is made, and owned so, when the disk is first mounted).
+      if (config.userns.mode === 'private' && !config.storage) await chown(l.upper, config.userns.uidBase, config.userns.gidBase);
     } catch (err) {
       throw fsError('create', this.dir(config.id), err);
     }
