@@ -12,6 +12,7 @@ import { parseSecurityOpts, seccompForContainer, type SeccompFiles } from '../se
 import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
+import { parseStorageOpt } from '../storage/size.js';
 
 /**
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
@@ -24,7 +25,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[] } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -52,6 +53,8 @@ export function configFromRequest(
   const seccomp = seccompFromRequest(r, capabilities).config;
   const tty = bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
+  // The disk's backend is the data root's (probed by create); here only the options are checked.
+  parseStorageOpt(r.storageOpt);
   const network = parseNetworkRequest(r, o.defaultNetwork);
   const userns = parseUsernsRequest(r.userns, network.mode);
   const idmapped = volumes.find((v) => v.idmap);

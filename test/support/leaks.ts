@@ -11,6 +11,8 @@ export interface Leaks {
   stateDirs: string[];
   /** veths of the installation's containers, netns files, leases, port records and rules, user networks. */
   network: string[];
+  /** Loop devices backed by a file under the data root (containers' disk images). */
+  loops: string[];
 }
 
 export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: string; cgroupRoot?: string; ignorePids?: number[]; bridgePrefix?: string }): Leaks {
@@ -40,7 +42,15 @@ export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: 
   }
   const containers = join(o.dataRoot, 'containers');
   const stateDirs = existsSync(containers) ? readdirSync(containers).map((d) => join(containers, d)) : [];
-  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o) };
+  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o), loops: loopDevicesUnder(o.dataRoot) };
+}
+
+/** `losetup -J -l`: loop devices whose backing file is under `dir` (deleted ones too), as `NAME FILE`. */
+export function loopDevicesUnder(dir: string): string[] {
+  const text = spawnSync('losetup', ['-J', '-l'], { encoding: 'utf8' }).stdout ?? '';
+  if (text.trim() === '') return [];
+  const devices = (JSON.parse(text) as { loopdevices?: { name: string; 'back-file'?: string | null }[] }).loopdevices ?? [];
+  return devices.filter((d) => (d['back-file'] ?? '').startsWith(`${dir}/`)).map((d) => `${d.name} ${d['back-file']}`);
 }
 
 const run = (file: string, args: string[]): string => {

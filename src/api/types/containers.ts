@@ -71,6 +71,8 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /** Docker's `--storage-opt KEY=VALUE`: `size` (e.g. `10G`) gives the container a disk of its own. */
+  storageOpt?: Record<string, string>;
   /**
    * Docker's `--security-opt` as its API takes it: `seccomp=unconfined`, `seccomp=<profile JSON>`
    * (the CLI sends the file's text), `no-new-privileges`. Validated by src/security/seccomp.ts.
@@ -78,6 +80,27 @@ export interface CreateRequest {
   securityOpt?: string[];
   /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
   seccompSource?: string;
+}
+
+/** How a container's disk quota is kept (see docs/vps.md, "Disk quotas"). */
+export type StorageBackend = 'loop-ext4';
+
+/** A container's disk quota: its writable layer cannot grow past `sizeBytes`. */
+export interface DiskConfig {
+  backend: StorageBackend;
+  sizeBytes: number;
+}
+
+/** Where a quota'd container's writable layer lives (inspect). */
+export interface StorageInfo {
+  backend: StorageBackend;
+  sizeBytes: number;
+  /** The ext4 image that holds upper/ and work/. */
+  image: string;
+  /** Where the image is mounted on the host while the container runs. */
+  mountpoint: string;
+  /** The overlay's upper layer (inside the image: readable on the host only while mounted). */
+  upper: string;
 }
 
 /** Docker's restart policies. */
@@ -118,6 +141,8 @@ export interface ContainerConfig {
   seccomp: SeccompConfig;
   userns: UsernsConfig;
   createdAt: string;
+  /** `--storage-opt size=`: a disk of its own; absent or null: the writable layer shares the data root. */
+  storage?: DiskConfig | null;
 }
 
 /** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */
@@ -153,12 +178,16 @@ export type UpdateRequest = Omit<LimitRequest, 'oomScoreAdj'> & {
   restart?: string;
   /** Replaces the labels. */
   labels?: Record<string, string>;
+  /** `size` only, and only larger: the disk grows while the container is stopped (at its next start if it runs). */
+  storageOpt?: Record<string, string>;
 };
 
 export interface UpdateResponse {
   id: string;
   /** What was written to which kernel file (empty when the container is not running). */
   applied: AppliedSetting[];
+  /** What the user should know (a disk grow that waits for the next start). */
+  warnings?: string[];
 }
 
 /** `restarting`: exited, with a restart by its policy pending (back-off). */
@@ -205,6 +234,8 @@ export interface ContainerInspect {
   networkSettings: NetworkSettings;
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
+  /** The container's disk quota, if it has one. */
+  storage: StorageInfo | null;
   /** `paths`: where the limits are (one per hierarchy); `processes`: their children holding the processes. */
   cgroup: { driver: 'v1' | 'v2'; paths: string[]; processes: string[] };
   /** Each limit: what the user asked for and what was written to which kernel file. */

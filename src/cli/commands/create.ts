@@ -3,6 +3,7 @@ import type { CreateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
 import { ValidationError } from '../../errors.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
+import { storageOptFromFlags } from '../../storage/size.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 import { securityOptsToRequest } from '../security-opt.js';
 import { prepareTemplate } from './template-prepare.js';
@@ -40,6 +41,7 @@ export interface ContainerFlags extends LimitFlags {
   publishAll?: boolean;
   expose?: string[];
   dns?: string[];
+  storageOpt?: string[];
   securityOpt?: string[];
 }
 
@@ -78,6 +80,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-P, --publish-all', 'publish every --expose port on a random free host port')
     .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
     .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
+    .option('--storage-opt <key=value>', 'storage option: size=SIZE gives the writable layer a disk of its own, e.g. size=10G (Docker units, at least 16m)', collect)
     .option('--security-opt <option>', 'seccomp=FILE (a Docker-format profile), seccomp=unconfined, or no-new-privileges (repeatable)', collect)
     .passThroughOptions();
 }
@@ -120,6 +123,7 @@ export function toCreateRequest(
   if (f.publishAll) req.publishAll = true;
   if (f.expose?.length) req.expose = f.expose;
   if (f.dns?.length) req.dns = f.dns;
+  if (f.storageOpt?.length) req.storageOpt = storageOptFromFlags(f.storageOpt);
   if (f.securityOpt?.length) Object.assign(req, securityOptsToRequest(f.securityOpt, cwd));
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };

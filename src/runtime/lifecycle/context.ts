@@ -3,10 +3,11 @@ import { watch } from 'node:fs';
 import type { ContainerConfig, EventType } from '../../api/types.js';
 import type { Logger } from '../../util/logger.js';
 import type { CgroupManager } from '../../cgroups/manager.js';
-import type { CorralPaths } from '../../config.js';
+import { containersDir, type CorralPaths } from '../../config.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import { isSameProcess } from '../../system/procfs.js';
-import type { Runner } from '../../system/runner.js';
+import { ExecaRunner, type Runner } from '../../system/runner.js';
+import { Disks, realHost, type HostView } from '../../storage/index.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
@@ -94,6 +95,8 @@ export interface RuntimeDeps {
   defaultNetwork?: 'bridge' | 'none';
   /** Monitors, signals and the exit watcher; the real ones unless a test records them. */
   processes?: ProcessSeam;
+  /** Where disk quotas run mkfs, mount and losetup and read mountinfo; the host's unless a test records them. */
+  storageHost?: HostView;
   /** Host id ranges for containers' user namespaces; `<dataRoot>/userns-pool.json` unless given. */
   idmapPool?: IdmapPool;
 }
@@ -118,6 +121,8 @@ export class Runtime {
   /** `exit:<id>` once an exit has been handled. */
   readonly exits = new EventEmitter();
   readonly processes: ProcessSeam;
+  /** Disk quotas (`--storage-opt size=`). */
+  readonly disks: Disks;
   readonly idmap: IdmapPool;
   host: HostResources | undefined;
   parentReady: Promise<void> | undefined;
@@ -129,6 +134,7 @@ export class Runtime {
   constructor(readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
     this.processes = deps.processes ?? REAL_PROCESSES;
+    this.disks = new Disks({ dataRoot: deps.paths.dataRoot, containersDir: containersDir(deps.paths), host: deps.storageHost ?? realHost(new ExecaRunner()) });
     this.idmap = deps.idmapPool ?? poolFor(deps.paths.dataRoot);
     this.exits.setMaxListeners(0);
   }

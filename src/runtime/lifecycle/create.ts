@@ -1,4 +1,5 @@
 import type { ContainerConfig, CreateRequest } from '../../api/types.js';
+import { parseStorageOpt } from '../../storage/size.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
@@ -27,6 +28,8 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host);
+  const disk = parseStorageOpt((request as CreateRequest).storageOpt);
+  if (disk) config.storage = { backend: await rt.disks.backend(), sizeBytes: disk.sizeBytes };
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
   const seccomp = seccompFromRequest(request as Partial<CreateRequest>, config.capabilities);
   const commit = async (): Promise<void> => {
@@ -44,6 +47,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
       });
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
+      if (config.storage) await rt.disks.create(rt.store.dir(config.id), config.storage);
       await rt.store.commit(config);
       crashPoint('create:committed');
       rt.index.add(config);

@@ -26,6 +26,7 @@ export async function recover(rt: Runtime): Promise<void> {
   for (const c of rt.index.all()) if ((await stateOf(rt, c.id)).status === 'running') running.add(c.id);
   if (rt.net) await rt.net.init(running);
   await removeOrphans(rt, running);
+  for (const done of await rt.disks.repair(running)) rt.log.warn('disk of a container that is not running released', { done });
   await resumePolicies(rt);
   for (const c of rt.index.all()) {
     if (!c.healthcheck || !running.has(c.id)) continue;
