@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIM, installation } from '../support/corral.js';
+import { SHIM, corral, installation } from '../support/corral.js';
 
 /**
  * The monitor's exit record on a full disk (docs/shim.md, exit.json): the monitor is driven
@@ -49,7 +49,8 @@ function fill(file: string): number {
 
 describe('exit record on a full disk', () => {
   it('a container killed while the state dir\'s filesystem is full still gets exit.json with 137 / signal 9', async () => {
-    const lower = join(installation().dataRoot, 'templates', 'busybox', 'rootfs');
+    const info = JSON.parse((await corral(['template', 'inspect', 'busybox'])).stdout);
+    const lower = (Array.isArray(info) ? info[0] : info).path as string;
     const base = mkdtempSync('/var/tmp/corral-exitrec-');
     const full = join(base, 'full');
     for (const d of ['upper', 'work', 'rootfs', 'full']) mkdirSync(join(base, d));

@@ -93,6 +93,8 @@ export interface RuntimeDeps {
   network?: { registry: NetworkRegistry; netns: NetnsStore; runner: Runner; nsenter?: string; hostHosts?: string; hostResolvConf?: string };
   /** The network of a container that names none: `bridge` (default) or `none` (hosts without nftables). */
   defaultNetwork?: 'bridge' | 'none';
+  /** The user namespace of a container that names none: `private` (default) or `host` (no idmapped mounts on the data root). */
+  defaultUserns?: 'private' | 'host';
   /** Monitors, signals and the exit watcher; the real ones unless a test records them. */
   processes?: ProcessSeam;
   /** Where disk quotas run mkfs, mount and losetup and read mountinfo; the host's unless a test records them. */
