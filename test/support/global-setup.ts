@@ -60,7 +60,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       } catch {
         /* already gone */
       }
-      for (let i = 0; i < 50 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+      // Until the kernel says the process is gone (on a loaded host its clean-up can take more than
+      // a few seconds), with a deadline only so a hung corrald fails the run instead of hanging it.
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (const deadline = Date.now() + 60_000; alive() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
     }
     const leaks = describeLeaks(findLeaks(inst));
     if (leaks) problems.push(`leaked:\n${leaks}`);
