@@ -276,17 +276,24 @@ export class BridgeNetwork {
    * Unpublish `id`'s ports, delete its veth (the peer goes with it) and free its address.
    * Idempotent. `vethGone`: the caller destroyed the namespace holding the veth's other end, which
    * takes the veth with it; deleting it here too would only wait for the kernel (`ip link del` of a
-   * veth waits for RCU grace periods, tens of milliseconds).
+   * veth waits for RCU grace periods, tens of milliseconds). `filterGone`: the caller removed the
+   * sender filter already (`unguardOf`, side by side with removing the namespace).
    */
-  async detach(id: string, o: { vethGone?: boolean } = {}): Promise<void> {
+  async detach(id: string, o: { vethGone?: boolean; filterGone?: boolean } = {}): Promise<void> {
     checkId(id);
     await this.unpublish(id);
     const lease = await this.ipam.get(id);
     const hostVeth = lease?.hostVeth ?? this.vethName(id);
     if (!o.vethGone) await this.deleteLink(hostVeth, 'delete veth');
     // The filter matches the veth by name: it outlives the veth and goes here, before the lease.
-    await this.unguard(hostVeth);
+    if (!o.filterGone) await this.unguard(hostVeth);
     await this.ipam.release(id);
+  }
+
+  /** Remove the sender filter of `id`'s veth (by its lease). Idempotent. */
+  async unguardOf(id: string): Promise<void> {
+    checkId(id);
+    await this.unguard((await this.ipam.get(id))?.hostVeth ?? this.vethName(id));
   }
 
   /**
