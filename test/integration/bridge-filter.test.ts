@@ -158,6 +158,7 @@ describe('the bridge checks who is talking', () => {
   it('a filter left by a crash (no lease, no container) is removed at the next corrald start', async () => {
     const table = `${installation().bridgePrefix}0`;
     const stray = 'cvfeedfacecafe0';
+    await ok(['run', '--rm', 'busybox', 'true']); // the default network and its tables exist
     await stopDaemon();
     const script = `add chain bridge ${table} ${stray}\nadd rule bridge ${table} ${stray} ip saddr != 10.0.0.1 drop\nadd element bridge ${table} senders { "${stray}" : jump ${stray} }\n`;
     const r = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
