@@ -1,123 +1,20 @@
+import type { AppliedSetting, IoThrottleKey, LimitName, Limits } from '../api/types.js';
 import { CgroupError } from '../errors.js';
 
-/**
- * Resource limits in kernel terms, already validated (src/runtime/limits.ts builds them from
- * Docker flags; a manifest parser from Kubernetes quantities). Both drivers apply the same value:
- * v2 natively, v1 through the conversions below. An absent field is left as the kernel has it.
- * `'max'` means unlimited: written `max` on v2 and `-1` on v1 (`max` for v1 pids.max, which takes
- * nothing else).
- */
-export interface Limits {
-  cpu?: CpuLimits;
-  cpuset?: CpusetLimits;
-  memory?: MemoryLimits;
-  pids?: PidsLimits;
-  io?: IoLimits;
-  /**
-   * What the user wrote for each limit (`--memory 512m`, `cpu: 500m`), echoed in
-   * AppliedSetting.requested; without it the kernel value is shown.
-   */
-  requested?: Partial<Record<LimitName, string>>;
-}
-
-export interface CpuLimits {
-  /** CFS bandwidth quota in µs per period (`--cpus 0.5` → 50000); written only when set. */
-  quotaUs?: number | 'max';
-  /** CFS period in µs, 1000..1000000; default 100000 (100 ms) as Docker and Kubernetes use. */
-  periodUs?: number;
-  /** Relative weight on the cgroup v2 scale 1..10000 (v2 default 100). */
-  weight?: number;
-  /**
-   * Docker `--cpu-shares` as given (2..262144), so v1 writes cpu.shares unchanged instead of
-   * round-tripping through `weight` (which maps 262143 share values onto 10000 weights).
-   */
-  shares?: number;
-}
-
-export interface CpusetLimits {
-  /** CPU list in kernel syntax, `0-1,3`. */
-  cpus?: string;
-  /** Memory node list, `0`. */
-  mems?: string;
-}
-
-export interface MemoryLimits {
-  /** Hard limit in bytes (v2 memory.max, v1 memory.limit_in_bytes). */
-  max?: number | 'max';
-  /** Reservation (`--memory-reservation`): v2 memory.low, v1 memory.soft_limit_in_bytes. */
-  low?: number | 'max';
-  /**
-   * Memory plus swap, Docker's meaning (`--memory-swap`), never below `max`. v1 writes it to
-   * memory.memsw.limit_in_bytes as is; v2 writes `swap - max` to memory.swap.max.
-   */
-  swap?: number | 'max';
-}
-
-export interface PidsLimits {
-  max: number | 'max';
-}
-
-export type IoThrottleKey = 'rbps' | 'wbps' | 'riops' | 'wiops';
-
-/** Throttles of one block device; 'max' removes a throttle. */
-export type DeviceThrottle = Partial<Record<IoThrottleKey, number | 'max'>> & {
-  /** What the user wrote per key (`/dev/vda:10mb`). */
-  requested?: Partial<Record<IoThrottleKey, string>>;
-};
-
-export interface IoLimits {
-  /** Relative weight on the cgroup v2 io.weight scale 1..10000 (default 100). */
-  weight?: number;
-  /** Docker `--blkio-weight` as given (10..1000), for blkio.weight / io.bfq.weight, which use that scale. */
-  blkioWeight?: number;
-  /** Per-device throttles keyed by `major:minor` (`254:0`). */
-  devices?: Record<string, DeviceThrottle>;
-}
-
-/** One name per user-facing limit, as in Docker's flags. */
-export type LimitName =
-  | 'cpus'
-  | 'cpu-weight'
-  | 'cpuset-cpus'
-  | 'cpuset-mems'
-  | 'memory'
-  | 'memory-reservation'
-  | 'memory-swap'
-  | 'pids-limit'
-  | 'blkio-weight'
-  | 'device-read-bps'
-  | 'device-write-bps'
-  | 'device-read-iops'
-  | 'device-write-iops';
-
-/** What one limit became in the kernel: the file written and the value, or why it was skipped. */
-export interface AppliedSetting {
-  limit: LimitName;
-  /** As the user wrote it (`--memory 512m`), or the value in kernel units when not recorded. */
-  requested: string;
-  /** Absolute path of the control file (just its name when the controller is not there at all). */
-  file: string;
-  /** Exactly what was written (`50000 100000`, `max`, `-1`); empty when skipped. */
-  value: string;
-  /** Set when nothing was written: the controller or file is missing on this host. */
-  skipped?: string;
-}
-
-/** Usage read back from the kernel; a section is absent when its controller is. */
-export interface CgroupStats {
-  cpu?: { usageNs: number };
-  memory?: {
-    usageBytes: number;
-    /** null when unlimited. */
-    limitBytes: number | null;
-    /** OOM kills in the container (v2 memory.events oom_kill; v1 memory.oom_control oom_kill). */
-    oomKills: number;
-    /** Times the limit was hit (v2 memory.events max; v1 memory.failcnt). */
-    limitHits: number;
-  };
-  pids?: { current: number; limit: number | null };
-  io?: { readBytes: number; writeBytes: number };
-}
+/** The data types are API types (stored in config.json, shown by inspect); re-exported for the drivers. */
+export type {
+  AppliedSetting,
+  CgroupStats,
+  CpuLimits,
+  CpusetLimits,
+  DeviceThrottle,
+  IoLimits,
+  IoThrottleKey,
+  LimitName,
+  Limits,
+  MemoryLimits,
+  PidsLimits,
+} from '../api/types.js';
 
 /**
  * The default `pids.max` when none is asked for. Docker leaves it unlimited, so one fork bomb

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { CgroupError, isErrno } from '../errors.js';
 
@@ -10,11 +11,16 @@ export async function writeCgroupFile(path: string, value: string | number): Pro
   const data = String(value);
   try {
     // cgroupfs takes one value per write(2); writeFile issues a single write for short data.
-    await writeFile(path, data);
+    // No O_CREAT: the kernel makes every control file with its cgroup, so a missing one is a
+    // misspelled name or an absent controller, and fails (ENOENT) instead of leaving a stray file.
+    await writeFile(path, data, { flag: WRITE_FLAGS });
   } catch (err) {
     throw cgroupError(`write ${JSON.stringify(data).slice(1, -1)} to`, path, err);
   }
 }
+
+/** O_TRUNC as a shell's `>` does (kernfs ignores it; a fake cgroupfs in a temp dir needs it). */
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_TRUNC;
 
 /** The trimmed content of a control file, or undefined when it does not exist. */
 export async function readCgroupFile(path: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 import { resolvePaths, type CorralPaths } from '../config.js';
 import { CorralClient } from '../client/client.js';
 import { connect } from '../client/connect.js';
+import { askedRoots } from '../client/roots.js';
 import { formatError } from './errors.js';
 
 /** What every command's effect function gets: the paths, a lazily connected client, stdio. */
@@ -33,7 +34,7 @@ export function createContext(globals: GlobalOptions, io: Io = processIo()): Con
   return {
     paths,
     io,
-    client: () => (client ??= connect(paths)),
+    client: () => (client ??= connect(paths, { asked: askedRoots(paths, globals, io.env) })),
     out: (text) => void io.stdout.write(text),
     warn: (err) => void io.stderr.write(formatError(err) + '\n'),
   };

@@ -5,6 +5,7 @@ import { CorralError } from '../errors.js';
  * The one place errors become exit codes (Docker's convention):
  *   0    help or --version shown
  *   2    usage errors (unknown flag, missing argument, bad value)
+ *   125  a usage error of run, create or exec (Docker's code: scripts tell it from the container's)
  *   126  the container's command could not be invoked (run/exec)
  *   127  the container's command was not found (run/exec)
  *   125  any other failure of run/exec itself (daemon refused, bad flag value)
@@ -17,12 +18,15 @@ export const EXIT_NOT_FOUND = 127;
 
 /** Commands whose own failures are 125, to tell them from the container's exit codes. */
 const RUN_LIKE = new Set(['run', 'exec']);
+/** Commands whose usage errors are 125, as Docker's are. */
+const USAGE_125 = new Set(['run', 'create', 'exec']);
 
 export function exitCodeFor(err: unknown, command?: string): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     // `corral help run` is commander.help with exitCode 0; help shown for a missing subcommand is 1
-    return err.code === 'commander.help' && err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err.code === 'commander.help' && err.exitCode === 0) return 0;
+    return command !== undefined && USAGE_125.has(command) ? EXIT_RUN_FAILED : EXIT_USAGE;
   }
   const invoke = invocationFailure(err);
   if (invoke !== null) return invoke;

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CreateRequest } from '../api/types.js';
 import { createContext, processIo, type Context, type GlobalOptions, type Io } from './context.js';
 import { exitCodeFor, formatError } from './errors.js';
+import { hardenParsing } from './parsing.js';
 import { create, registerCreate } from './commands/create.js';
 import { exec, registerExec, type ExecCommandRequest } from './commands/exec.js';
 import { inspect, registerInspect, type InspectRequest } from './commands/inspect.js';
@@ -13,7 +14,9 @@ import { registerRm, rm, type RmRequest } from './commands/rm.js';
 import { registerRun, run, type RunRequest } from './commands/run.js';
 import { registerStart, start, type StartRequest } from './commands/start.js';
 import { registerStop, stop, type StopRequest } from './commands/stop.js';
-import { registerTemplate, templateLs, type TemplateLsRequest } from './commands/template.js';
+import { registerTemplate, templateBuild, templateInspect, templateLs, templatePrune, templateRm, type TemplateBuildCommandRequest, type TemplateInspectRequest, type TemplateLsRequest, type TemplatePruneRequest, type TemplateRmRequest } from './commands/template.js';
+import { commit, registerCommit, type CommitRequest } from './commands/commit.js';
+import { exportContainer, registerExport, type ExportRequest } from './commands/export.js';
 import { clientVersion, registerVersion, version, type VersionRequest } from './commands/version.js';
 import { doctor, registerDoctor, type DoctorRequest } from './commands/doctor.js';
 import { registerUpdate, update, type UpdateCommandRequest } from './commands/update.js';
@@ -27,6 +30,8 @@ import { plan, registerPlan, type PlanRequest } from './commands/plan.js';
 import { apply, registerApply, type ApplyRequest } from './commands/apply.js';
 import { deleteManifest, registerDelete, type DeleteRequest } from './commands/delete.js';
 import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
+import { registerTemplateImport, templateImport, type TemplateImportRequest } from './commands/template-import.js';
+import { load, registerLoad, type LoadRequest } from './commands/load.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
@@ -43,6 +48,14 @@ export interface Requests {
   exec: ExecCommandRequest;
   logs: LogsRequest;
   'template ls': TemplateLsRequest;
+  'template import': TemplateImportRequest;
+  load: LoadRequest;
+  'template inspect': TemplateInspectRequest;
+  'template rm': TemplateRmRequest;
+  'template prune': TemplatePruneRequest;
+  'template build': TemplateBuildCommandRequest;
+  commit: CommitRequest;
+  export: ExportRequest;
   version: VersionRequest;
   doctor: DoctorRequest;
   update: UpdateCommandRequest;
@@ -77,6 +90,14 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   exec,
   logs,
   'template ls': templateLs,
+  'template import': templateImport,
+  load,
+  'template inspect': templateInspect,
+  'template rm': templateRm,
+  'template prune': templatePrune,
+  'template build': templateBuild,
+  commit,
+  export: exportContainer,
   version,
   doctor,
   update,
@@ -131,7 +152,12 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerInspect(program, to('inspect'));
   registerExec(program, to('exec'));
   registerLogs(program, to('logs'));
-  registerTemplate(program, to('template ls'));
+  registerTemplate(program, { ls: to('template ls'), inspect: to('template inspect'), rm: to('template rm'), prune: to('template prune'), build: to('template build') });
+  const templateCmd = program.commands.find((c) => c.name() === 'template')!;
+  registerTemplateImport(templateCmd, to('template import'));
+  registerLoad(program, templateCmd, to('load'));
+  registerCommit(program, to('commit'));
+  registerExport(program, to('export'));
   registerVersion(program, to('version'));
   registerDoctor(program, to('doctor'));
   registerUpdate(program, to('update'));
@@ -146,6 +172,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDelete(program, to('delete'));
   registerDrift(program, to('drift'));
   registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
+  hardenParsing(program);
   return program;
 }
 
@@ -165,6 +192,8 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   } catch (err) {
     // commander has already printed its own errors (through outputError)
     if (!(err instanceof CommanderError)) io.stderr.write(formatError(err) + '\n');
+    // A parse error comes before preAction: the command is the first word that names one.
+    command ??= argv.find((a) => program.commands.some((c) => c.name() === a));
     return exitCodeFor(err, command);
   }
 }

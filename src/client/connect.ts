@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { VersionInfo } from '../api/types.js';
 import { daemonLogPath, pidFilePath, socketPath, type CorralPaths } from '../config.js';
 import { CorralError } from '../errors.js';
 import { CorralClient } from './client.js';
 import { UnreachableError } from './http.js';
+import { checkRoots, type AskedRoot } from './roots.js';
 
 export const NEEDS_ROOT = 'permission denied: corral needs root (try: sudo corral ...)';
 
@@ -17,6 +19,11 @@ export interface ConnectOptions {
   /** corrald's entry point; default `dist/daemon/main.js` next to this file's compiled location. */
   daemonEntry?: string;
   startTimeoutMs?: number;
+  /**
+   * Roots the user set explicitly (flag or CORRAL_*): the corrald reached must serve them, checked
+   * on the version answer connect asks for anyway (no extra request).
+   */
+  asked?: readonly AskedRoot[];
 }
 
 /**
@@ -27,23 +34,26 @@ export interface ConnectOptions {
 export async function connect(paths: CorralPaths, opts: ConnectOptions = {}): Promise<CorralClient> {
   const client = new CorralClient(socketPath(paths));
   const isRoot = opts.isRoot ?? process.getuid?.() === 0;
-  const errno = await ping(client);
-  if (errno === null) return client;
-  if (errno !== 'ENOENT' && errno !== 'ECONNREFUSED' && errno !== 'EACCES') {
-    await client.version(); // throws the real error
+  const answered = (info: VersionInfo): CorralClient => {
+    checkRoots(info, opts.asked ?? [], client.socketPath);
     return client;
+  };
+  const first = await ping(client);
+  if (typeof first !== 'string') return answered(first);
+  const errno = first;
+  if (errno !== 'ENOENT' && errno !== 'ECONNREFUSED' && errno !== 'EACCES') {
+    return answered(await client.version()); // throws the real error
   }
   if (!isRoot) throw new CorralError('permission', NEEDS_ROOT);
-  if (errno === 'EACCES' || opts.autoStart === false) await client.version();
-  await startDaemon(paths, client, opts);
-  return client;
+  if (errno === 'EACCES' || opts.autoStart === false) return answered(await client.version());
+  // Ours serves the roots asked for; another CLI's that won the start race may not.
+  return answered(await startDaemon(paths, client, opts));
 }
 
-/** null when corrald answers GET /v1/version; the errno when it cannot be reached. */
-async function ping(client: CorralClient, timeoutMs?: number): Promise<string | null> {
+/** corrald's answer to GET /v1/version; the errno when it cannot be reached. */
+async function ping(client: CorralClient, timeoutMs?: number): Promise<VersionInfo | string> {
   try {
-    await client.version(timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined);
-    return null;
+    return await client.version(timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined);
   } catch (err) {
     if (err instanceof UnreachableError) return err.errno ?? 'EUNKNOWN';
     if (err instanceof CorralError && err.code === 'unavailable') return 'ETIMEDOUT';
@@ -55,7 +65,7 @@ export function defaultDaemonEntry(): string {
   return fileURLToPath(new URL('../daemon/main.js', import.meta.url));
 }
 
-async function startDaemon(paths: CorralPaths, client: CorralClient, opts: ConnectOptions): Promise<void> {
+async function startDaemon(paths: CorralPaths, client: CorralClient, opts: ConnectOptions): Promise<VersionInfo> {
   const entry = opts.daemonEntry ?? defaultDaemonEntry();
   const log = daemonLogPath(paths);
   if (!existsSync(entry)) {
@@ -84,7 +94,8 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
   for (;;) {
     await sleep(100);
     // A second corral may have started corrald first; ours then exits, but the socket answers.
-    if ((await ping(client, 1000)) === null) return;
+    const answer = await ping(client, 1000);
+    if (typeof answer !== 'string') return answer;
     // Ours lost the race to the pid file: the corrald that won may still be starting up
     // (collecting exits, repairing networks); wait for it rather than fail.
     if (exited !== null && !otherDaemonAlive(paths, childPid)) {

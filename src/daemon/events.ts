@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { appendFile, readFile } from 'node:fs/promises';
-import type { CorralEvent } from '../api/types.js';
+import type { CorralEvent, EventType } from '../api/types.js';
 import { atomicWrite } from '../util/atomic-write.js';
 
-export const EVENT_TYPES = ['create', 'start', 'die', 'oom', 'kill', 'stop', 'restart', 'destroy', 'update', 'health_status'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
+/** Declared once in src/api (the CLI checks `--filter type=` against the same list). */
+export { EVENT_TYPES, type EventType } from '../api/types.js';
 export type { CorralEvent };
 
 export interface EventQuery {
@@ -57,6 +56,11 @@ export class EventJournal {
       .catch(() => {});
     this.live.emit('event', ev);
     return ev;
+  }
+
+  /** Resolves once every event recorded so far is on disk (tests; corrald's shutdown). */
+  flushed(): Promise<void> {
+    return this.writes;
   }
 
   query(q: EventQuery): CorralEvent[] {

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { Logger } from '../runtime/containers.js';
+import type { Logger } from '../util/logger.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };

@@ -2,17 +2,21 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { VersionInfo } from '../api/types.js';
 import type { CorralPaths } from '../config.js';
-import type { Containers, Logger } from '../runtime/containers.js';
-import { followLog, readLog } from '../runtime/logs.js';
+import type { Containers } from '../runtime/containers.js';
+import type { Logger } from '../util/logger.js';
+import { followLog, readLog, type LogRecord } from '../runtime/logs/index.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/defaults.js';
 import type { ExecSessions } from './exec-sessions.js';
 import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';
 import { Router } from './router.js';
 import { parseSignal } from './signals.js';
-import type { TemplateInfo } from '../api/types.js';
+import type { TemplateStore } from '../rootfs/templates.js';
+import { templateRoutes } from './templates.js';
 import { CorralError, ValidationError } from '../errors.js';
 import { EVENT_TYPES, type EventJournal, type EventQuery } from './events.js';
 import { parseTimeArg } from '../util/time.js';
+import { StoreTarget } from '../rootfs/archive/store-target.js';
+import { registerTemplateImportRoutes } from './routes-templates-import.js';
 
 export const VERSION = '0.1.0';
 export const API_VERSION = 'v1';
@@ -21,7 +25,7 @@ export interface RouteDeps {
   paths: CorralPaths;
   containers: Containers;
   exec: ExecSessions;
-  templates: { list(): Promise<TemplateInfo[]> };
+  templates: TemplateStore;
   log: Logger;
   events: EventJournal;
 }
@@ -41,6 +45,7 @@ export function buildRouter(d: RouteDeps): Router {
       runRoot: d.paths.runRoot,
       cgroupDriver: c.cgroupDriver,
       cgroupParent: d.paths.cgroupParent,
+      bridgePrefix: d.paths.bridgePrefix,
     };
     sendJson(res, 200, v);
   });
@@ -69,7 +74,8 @@ export function buildRouter(d: RouteDeps): Router {
     });
     res.end();
   });
-  r.on('GET', '/v1/templates', async (_ctx, res) => sendJson(res, 200, await d.templates.list()));
+  templateRoutes(r, { paths: d.paths, templates: d.templates, containers: c, log: d.log });
+  registerTemplateImportRoutes(r, new StoreTarget(d.paths, d.templates));
   r.on('GET', '/v1/containers', async (ctx, res) => sendJson(res, 200, await c.list(queryBool(ctx.query.get('all')))));
   r.on('POST', '/v1/containers', async (ctx, res) => {
     const config = await c.create(await readJson(ctx.req));
@@ -115,12 +121,27 @@ export function buildRouter(d: RouteDeps): Router {
     const cfg = c.resolve(ctx.params.ref!);
     const tail = queryInt(ctx.query.get('tail'), 'tail', 0, Number.MAX_SAFE_INTEGER);
     const path = c.store.file(cfg.id, 'container.log');
-    const { records, offset } = await readLog(path, tail);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    for (const rec of records) res.write(JSON.stringify(rec) + '\n');
-    if (!queryBool(ctx.query.get('follow'))) return void res.end();
     const abort = new AbortController();
     res.on('close', () => abort.abort());
+    // Streamed with back-pressure: a log may be far larger than memory.
+    const send = async (rec: LogRecord): Promise<void> => {
+      if (abort.signal.aborted || res.write(JSON.stringify(rec) + '\n')) return;
+      await new Promise<void>((ok) => {
+        const go = (): void => {
+          res.off('drain', go).off('close', go);
+          ok();
+        };
+        res.on('drain', go).on('close', go);
+      });
+    };
+    let headed = false;
+    const head = (): void => {
+      if (!headed) res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      headed = true;
+    };
+    const cursor = await readLog(path, tail, (rec) => (head(), send(rec)), abort.signal);
+    head();
+    if (!queryBool(ctx.query.get('follow'))) return void res.end();
     const done = async (): Promise<boolean> => {
       try {
         return (await c.state(cfg.id)).status !== 'running';
@@ -128,9 +149,7 @@ export function buildRouter(d: RouteDeps): Router {
         return true;
       }
     };
-    for await (const rec of followLog(path, offset, done, abort.signal)) {
-      if (!res.write(JSON.stringify(rec) + '\n')) await new Promise((ok) => res.once('drain', ok));
-    }
+    for await (const rec of followLog(path, cursor, done, abort.signal)) await send(rec);
     res.end();
   });
   r.on('POST', '/v1/containers/:ref/update', async (ctx, res) => {

@@ -3,7 +3,7 @@ import { chmod, chown, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { peerAllowed, peerOf, type PeerCred } from './peer.js';
 import { CorralError, ValidationError } from '../errors.js';
-import type { Logger } from '../runtime/containers.js';
+import type { Logger } from '../util/logger.js';
 import { rejectUpgrade, sendError } from './http.js';
 import type { Router } from './router.js';
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LIMIT_KEYS, type LimitRequestKey } from '../api/limit-keys.js';
 import type { CreateRequest, HealthConfig, LimitRequest, VolumeSpec } from '../api/types.js';
 import { HEALTH_DEFAULTS } from '../runtime/healthcheck.js';
 import { type RestartPolicy, formatRestartPolicy, parseRestartPolicy } from '../runtime/restart-policy.js';
@@ -121,9 +122,7 @@ export function buildContainer(name: string, node: LMap, keyPos: Pos, file: stri
   const dns = strings(get('dns'));
   if (dns.length > 0) request.dns = dns;
 
-  const limits = limitRequest(get('limits'), note);
-  const oom = get('oomScoreAdj');
-  if (oom && note('oomScoreAdj', oom) !== undefined) limits.oomScoreAdj = num(oom);
+  const limits = limitRequest(node, note);
   if (Object.keys(limits).length > 0) request.limits = limits;
 
   const restart = parseRestartPolicy(get('restart') ? str(get('restart')) : 'no');
@@ -138,48 +137,53 @@ export function buildContainer(name: string, node: LMap, keyPos: Pos, file: stri
   return { name, ...c, restart, healthcheck, configHash: containerConfigHash(c), source: { file, line: keyPos.line, col: keyPos.col }, written };
 }
 
-/** Kubernetes quantities → the strings corrald's limit parser takes (plain bytes, decimal CPUs). */
-function limitRequest(node: LValue | undefined, note: (path: string, v: LValue | undefined) => string | undefined): LimitRequest {
-  const out: LimitRequest = {};
-  if (node?.kind !== 'map') return out;
-  const at = (...keys: string[]): LValue | undefined => {
+/**
+ * Kubernetes quantities → the strings corrald's limit parser takes (plain bytes, decimal CPUs), for
+ * each LimitRequest field a manifest sets (its `manifest` key in LIMIT_KEYS). `name` is the key's
+ * last part, for messages.
+ */
+const FROM_MANIFEST: { [K in LimitRequestKey]?: (text: string, v: LValue | undefined, name: string) => string | number } = {
+  cpus: (t) => millicoresToCpus(parseCpu(t)),
+  cpuWeight: (_t, v) => num(v),
+  cpusetCpus: (t) => t.trim(),
+  cpusetMems: (t) => t.trim(),
+  memory: (t, _v, name) => String(parseMemory(t, name)),
+  memoryReservation: (t, _v, name) => String(parseMemory(t, name)),
+  memorySwap: (t, _v, name) => (t.trim() === 'unlimited' ? '-1' : String(parseBytes(t, name))),
+  oomScoreAdj: (_t, v) => num(v),
+  pidsLimit: (t, v) => (t === 'unlimited' ? '-1' : String(num(v))),
+  blkioWeight: (_t, v) => num(v),
+};
+
+/** The limits of a container's map, by the manifest keys of LIMIT_KEYS; device lists give `PATH:RATE` per entry. */
+function limitRequest(container: LMap, note: (path: string, v: LValue | undefined) => string | undefined): LimitRequest {
+  const out: Record<string, string | number | string[]> = {};
+  const at = (node: LValue | undefined, keys: readonly string[]): LValue | undefined => {
     let v: LValue | undefined = node;
     for (const k of keys) v = v?.kind === 'map' ? v.entries.get(k)?.value : undefined;
     return v;
   };
-  const cpu = note('limits.cpu', at('cpu'));
-  if (cpu !== undefined) out.cpus = millicoresToCpus(parseCpu(cpu));
-  const memory = note('limits.memory', at('memory'));
-  if (memory !== undefined) out.memory = String(parseMemory(memory, 'memory'));
-  const reservation = note('limits.memoryReservation', at('memoryReservation'));
-  if (reservation !== undefined) out.memoryReservation = String(parseMemory(reservation, 'memoryReservation'));
-  const swap = note('limits.swap', at('swap'));
-  if (swap !== undefined) out.memorySwap = swap.trim() === 'unlimited' ? '-1' : String(parseBytes(swap, 'swap'));
-  const pids = note('limits.pids', at('pids'));
-  if (pids !== undefined) out.pidsLimit = pids === 'unlimited' ? '-1' : String(num(at('pids')));
-  const cpus = note('limits.cpuset.cpus', at('cpuset', 'cpus'));
-  if (cpus !== undefined) out.cpusetCpus = cpus.trim();
-  const mems = note('limits.cpuset.mems', at('cpuset', 'mems'));
-  if (mems !== undefined) out.cpusetMems = mems.trim();
-  const weight = note('limits.cpuWeight', at('cpuWeight'));
-  if (weight !== undefined) out.cpuWeight = num(at('cpuWeight'));
-  const ioWeight = note('limits.io.weight', at('io', 'weight'));
-  if (ioWeight !== undefined) out.blkioWeight = num(at('io', 'weight'));
-  const devices = at('io', 'devices');
-  if (devices?.kind === 'seq') {
-    const lists = { readBps: 'deviceReadBps', writeBps: 'deviceWriteBps', readIops: 'deviceReadIops', writeIops: 'deviceWriteIops' } as const;
+  for (const e of LIMIT_KEYS) {
+    if (!('manifest' in e)) continue;
+    const [listPath, field] = e.manifest.split('[].');
+    if (field === undefined) {
+      const keys = e.manifest.split('.');
+      const text = note(e.manifest, at(container, keys));
+      if (text !== undefined) out[e.key] = FROM_MANIFEST[e.key]!(text, at(container, keys), keys.at(-1)!);
+      continue;
+    }
+    const devices = at(container, listPath!.split('.'));
+    if (devices?.kind !== 'seq') continue;
     devices.items.forEach((d, i) => {
       if (d.kind !== 'map') return;
-      const path = note(`limits.io.devices[${i}].path`, d.entries.get('path')?.value) ?? '';
-      for (const [key, flag] of Object.entries(lists)) {
-        const rate = note(`limits.io.devices[${i}].${key}`, d.entries.get(key)?.value);
-        if (rate === undefined) continue;
-        const n = key.endsWith('Bps') ? parseBytes(rate, key) : num(d.entries.get(key)?.value);
-        (out[flag] ??= []).push(`${path}:${n}`);
-      }
+      const path = note(`${listPath}[${i}].path`, d.entries.get('path')?.value) ?? '';
+      const rate = note(`${listPath}[${i}].${field}`, d.entries.get(field)?.value);
+      if (rate === undefined) return;
+      const n = field.endsWith('Bps') ? parseBytes(rate, field) : num(d.entries.get(field)?.value);
+      ((out[e.key] ??= []) as string[]).push(`${path}:${n}`);
     });
   }
-  return out;
+  return out as LimitRequest;
 }
 
 function volume(v: LValue, baseDir: string): VolumeSpec {

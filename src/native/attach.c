@@ -17,23 +17,33 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "stdin.h"
 #include "util.h"
 
 /* A slow socket client may hold the container's output this long before it
  * is dropped; the stdio client (the CLI's exec session) is waited for. */
 #define SEND_TIMEOUT_MS 5000
 
+/* One read from a client. */
+#define READ_BUF 4096
+
 struct client {
+  unsigned id; /* who it is to stdin.c (slots move when a client is dropped) */
   int in, out, sock;
   int in_eof; /* input ended; a stdio client still gets output */
   uint8_t hdr[5], hlen; /* frame header being read */
   uint8_t type;
   uint32_t left;        /* payload bytes still to come */
   uint8_t small[4], slen;
+  /* Read but not yet used: only while stdin.c makes a STDIN frame wait.
+   * The client is not read again until they are used. */
+  uint8_t buf[READ_BUF];
+  size_t off, len;
 };
 
 static struct client clients[MAX_CLIENTS];
 static int nclients;
+static unsigned last_id;
 
 int attach_listen(const char *path) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -72,7 +82,8 @@ int attach_listen(const char *path) {
 
 int attach_add(int in, int out, int is_socket) {
   if (nclients == MAX_CLIENTS) return -1;
-  clients[nclients++] = (struct client){.in = in, .out = out, .sock = is_socket};
+  if (++last_id == 0) last_id = 1; /* 0 means no client to stdin.c */
+  clients[nclients++] = (struct client){.id = last_id, .in = in, .out = out, .sock = is_socket};
   return 0;
 }
 
@@ -93,6 +104,7 @@ static void close_fd(int fd) {
 }
 
 static void drop(int i) {
+  stdin_release(clients[i].id);
   close_fd(clients[i].in);
   if (clients[i].out != clients[i].in) close_fd(clients[i].out);
   clients[i] = clients[--nclients];
@@ -139,7 +151,9 @@ int attach_accept(int listen_fd) {
   return 1;
 }
 
-static void dispatch(struct client *c) {
+/* A complete frame; returns 0 when it must wait (a STDIN_EOF behind another
+ * client's frame). */
+static int dispatch(struct client *c) {
   switch (c->type) {
   case F_RESIZE:
     if (M.master >= 0 && c->slen == 4) {
@@ -149,79 +163,113 @@ static void dispatch(struct client *c) {
     }
     break;
   case F_STDIN_EOF:
-    stdin_eof();
-    break;
+    return stdin_eof(c->id);
   case F_SIGNAL:
     if (c->slen >= 1 && M.pid1 > 0 && !M.pid1_reaped && c->small[0] > 0 && c->small[0] < 65)
       kill(M.pid1, c->small[0]);
     break;
   }
+  return 1;
 }
 
-/* Returns -1 when the client sent something it must be dropped for. */
-static int client_input(struct client *c, const uint8_t *p, size_t n) {
-  while (n > 0) {
+/* Use the client's read bytes as far as stdin.c allows. Returns 1 if
+ * anything was used, 0 if not, -1 when it must be dropped. */
+static int consume(struct client *c) {
+  int used = 0;
+  for (;;) {
+    const uint8_t *p = c->buf + c->off;
+    size_t n = c->len - c->off;
     if (c->hlen < 5) {
+      if (n == 0) break;
       size_t take = 5u - c->hlen < n ? 5u - c->hlen : n;
       memcpy(c->hdr + c->hlen, p, take);
       c->hlen = (uint8_t)(c->hlen + take);
-      p += take;
-      n -= take;
-      if (c->hlen < 5) return 0;
+      c->off += take;
+      used = 1;
+      if (c->hlen < 5) break;
       c->type = c->hdr[0];
       c->left = (uint32_t)c->hdr[1] << 24 | (uint32_t)c->hdr[2] << 16 | (uint32_t)c->hdr[3] << 8 | c->hdr[4];
       c->slen = 0;
       if (c->left > MAX_PAYLOAD) return -1;
-    } else {
+    } else if (c->left > 0) {
+      if (n == 0) break;
       size_t take = c->left < n ? c->left : n;
       if (c->type == F_STDIN) {
-        stdin_push(p, take); /* streamed: a 1 MiB frame needs no 1 MiB buffer */
+        /* Streamed: a 1 MiB frame needs no 1 MiB buffer. */
+        take = stdin_write(c->id, p, take, take == c->left);
+        if (take == 0) break;
       } else {
         for (size_t k = 0; k < take && c->slen < sizeof c->small; k++) c->small[c->slen++] = p[k];
       }
-      p += take;
-      n -= take;
+      c->off += take;
       c->left -= (uint32_t)take;
-    }
-    if (c->hlen == 5 && c->left == 0) {
-      dispatch(c);
+      used = 1;
+    } else {
+      if (!dispatch(c)) break;
       c->hlen = 0;
+      used = 1;
     }
   }
-  return 0;
+  if (c->off == c->len) c->off = c->len = 0;
+  return used;
 }
+
+/* Waiting on stdin.c: bytes left over, or a complete frame not yet acted on. */
+static int waiting(const struct client *c) { return c->len > 0 || (c->hlen == 5 && c->left == 0); }
 
 int attach_pollfds(struct pollfd *pf) {
   for (int i = 0; i < nclients; i++) {
     struct client *c = &clients[i];
     /* After its input ended a socket is still watched for the hangup that
-     * frees its slot; fd -1 keeps the entries aligned with the table. */
-    pf[i] = (struct pollfd){.fd = !c->in_eof ? c->in : c->sock ? c->out : -1,
-                            .events = c->in_eof ? 0 : POLLIN};
+     * frees its slot; a waiting client is not read (its bytes stay in the
+     * socket: back-pressure). fd -1 keeps the entries aligned with the table. */
+    int fd = c->in_eof ? (c->sock ? c->out : -1) : waiting(c) ? -1 : c->in;
+    pf[i] = (struct pollfd){.fd = fd, .events = c->in_eof || fd < 0 ? 0 : POLLIN};
   }
   return nclients;
+}
+
+/* Let every waiting client go on as far as it can; again after any
+ * progress, since one client's frame ending frees stdin for the others. */
+static void resume(void) {
+  int again = 1;
+  while (again) {
+    again = 0;
+    for (int i = nclients - 1; i >= 0; i--) {
+      if (!waiting(&clients[i])) continue;
+      int r = consume(&clients[i]);
+      if (r < 0) drop(i);
+      if (r != 0) again = 1;
+    }
+  }
 }
 
 void attach_handle(const struct pollfd *pf, int n) {
   /* Walk backwards: drop() moves the last client into the freed slot. */
   for (int i = n - 1; i >= 0; i--) {
     struct client *c = &clients[i];
+    /* A client dropped since the poll (output it could not take) has left
+     * its slot to another: skip an entry that is not this client's. */
     if (i >= nclients || pf[i].fd < 0 || !pf[i].revents) continue;
+    if (pf[i].fd != (c->in_eof ? c->out : c->in) || (!c->in_eof && waiting(c))) continue;
     if (c->in_eof) {
       drop(i);
       continue;
     }
-    uint8_t buf[STDIN_BUF];
-    ssize_t r = read(c->in, buf, sizeof buf);
+    ssize_t r = read(c->in, c->buf, sizeof c->buf);
     if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (r < 0 || (r == 0 && c->sock && (pf[i].revents & (POLLHUP | POLLERR)))) {
       drop(i);
     } else if (r == 0) {
       c->in_eof = 1; /* half-closed: output still flows */
-    } else if (client_input(c, buf, (size_t)r) < 0) {
-      drop(i);
+      stdin_release(c->id); /* a frame it left unfinished never ends */
+    } else {
+      c->off = 0;
+      c->len = (size_t)r;
+      if (consume(c) < 0) drop(i);
     }
   }
+  resume();
 }
 
 void attach_broadcast(int type, const void *buf, size_t len) {

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "log.h"
 #include "proto.h"
+#include "stdin.h"
 
 /* After PID 1 is reaped, output still in the pipes is relayed; a process
  * that escaped with the pipe (only possible for exec) is not waited for. */
@@ -42,7 +44,11 @@ static const char **value_of(struct options *o, const char *opt) {
   if (strcmp(opt, "--socket") == 0) return &o->socket;
   if (strcmp(opt, "--exit-notify") == 0) return &o->exit_notify;
   if (strcmp(opt, "--pty-root") == 0) return &o->pty_root;
+  if (strcmp(opt, "--log-max-size") == 0) return &o->log_max_size;
+  if (strcmp(opt, "--log-max-files") == 0) return &o->log_max_files;
   if (strcmp(opt, "--cgroup-procs") == 0) return &o->cgroup_procs[o->ncgroup++];
+  if (strcmp(opt, "--uid-map") == 0) return &M.uid_map;
+  if (strcmp(opt, "--gid-map") == 0) return &M.gid_map;
   return NULL;
 }
 
@@ -61,11 +67,13 @@ static int parse(int argc, char **argv, struct options *o) {
     if (!value) return failx("monitor: unknown option %s", argv[i]);
     if (i + 1 >= argc) return failx("monitor: option %s needs a value", argv[i]);
     /* Paths made absolute now: a daemonizing monitor does chdir("/"). */
-    *value = value == &o->id ? argv[i + 1] : absolute(argv[i + 1]);
+    int text = value == &o->id || value == &o->log_max_size || value == &o->log_max_files || value == &M.uid_map || value == &M.gid_map;
+    *value = text ? argv[i + 1] : absolute(argv[i + 1]);
     i++;
   }
   if (i + 1 >= argc) return failx("monitor: no program after --");
   o->argv = argv + i + 1;
+  if (log_limits(o->log_max_size, o->log_max_files) < 0) return -1;
   if (o->wait_attach && !o->socket && !o->stdio_attach)
     return failx("monitor: --wait-attach needs --socket or --stdio-attach");
   if (o->wait_run && (o->wait_attach || o->stdio_attach))
@@ -212,6 +220,7 @@ __attribute__((noreturn)) static void finish(void) {
 }
 
 static void setup(void) {
+  exit_reserve(); /* before anything can fail: the record must fit on a full disk */
   signal(SIGTERM, SIG_IGN); /* we must outlive corrald and the CLI */
   signal(SIGINT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -237,8 +246,8 @@ static void setup(void) {
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   }
   if (M.o.log) {
-    M.log_fd = open(M.o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (M.log_fd < 0) fail("open %s", M.o.log), finish();
+    M.log_fd = log_open(M.o.log);
+    if (M.log_fd < 0) finish();
   }
   if (M.o.socket && (M.listen_fd = attach_listen(M.o.socket)) < 0) finish();
   if (M.o.stdio_attach) attach_add(0, 1, 0);
@@ -274,11 +283,10 @@ int monitor_main(int argc, char **argv) {
     if (M.ctl_fd >= 0) ADD(i_ctl, M.ctl_fd, POLLIN);
     if (M.out_fd >= 0) ADD(i_out, M.out_fd, POLLIN);
     if (M.err_fd >= 0) ADD(i_err, M.err_fd, POLLIN);
-    if (M.in_fd >= 0 && M.in_len > 0) ADD(i_in, M.in_fd, POLLOUT);
+    if (stdin_pollfd() >= 0) ADD(i_in, stdin_pollfd(), POLLOUT);
     if (M.listen_fd >= 0) ADD(i_listen, M.listen_fd, POLLIN);
     int first_client = n;
-    /* While stdin is backed up, clients wait (their bytes stay in the socket). */
-    int nc = M.in_len > 0 ? 0 : attach_pollfds(pf + n);
+    int nc = attach_pollfds(pf + n); /* only clients stdin.c lets go on */
     n += nc;
 
     int timeout = deadline < 0 ? -1 : (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0);
@@ -290,10 +298,7 @@ int monitor_main(int argc, char **argv) {
     if (i_ctl >= 0 && pf[i_ctl].revents) control_read();
     if (i_out >= 0 && pf[i_out].revents) output_read(&M.out_fd, 1);
     if (i_err >= 0 && pf[i_err].revents) output_read(&M.err_fd, 2);
-    if (i_in >= 0 && pf[i_in].revents) {
-      if (pf[i_in].revents & (POLLERR | POLLHUP)) stdin_close();
-      else stdin_flush();
-    }
+    if (i_in >= 0 && pf[i_in].revents) stdin_ready(pf[i_in].revents);
     if (i_sig >= 0 && pf[i_sig].revents) reap();
     attach_handle(pf + first_client, nc);
     if (i_listen >= 0 && pf[i_listen].revents) {

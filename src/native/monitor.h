@@ -11,10 +11,9 @@
 
 #include "util.h"
 
-#define STDIN_BUF 4096 /* one client read; clients pause while it is full */
-
 struct options {
   const char *id, *state_dir, *log, *socket, *exit_notify, *pty_root;
+  const char *log_max_size, *log_max_files; /* numbers, checked by log_limits */
   const char **cgroup_procs;
   size_t ncgroup;
   int tty, stdin_open, wait_attach, stdio_attach, no_daemon, wait_run;
@@ -33,8 +32,9 @@ struct monitor {
 
   int sync_fd; /* our end of the sync socketpair (shim protocol, proto.h) */
   char error[ERR_MAX];  /* the first ERROR message */
-  /* What an IDMAP_REQUEST writes to /proc/PID/{uid,gid}_map; none yet, so a
-   * request is answered with ERROR (user namespaces will set them). */
+  /* What an IDMAP_REQUEST writes to /proc/PID/{uid,gid}_map (--uid-map,
+   * --gid-map, e.g. "0 1000000 65536"); without them a request is answered
+   * with ERROR. */
   const char *uid_map, *gid_map;
 
   /* --wait-run: stdin carries corrald's "run" (control.c). */
@@ -47,10 +47,7 @@ struct monitor {
 
   int out_fd, err_fd; /* output sources; err_fd is -1 with a tty */
   int master;         /* pty master, for RESIZE */
-  int in_fd;          /* the container's stdin (only with --stdin) */
-  char in_buf[STDIN_BUF];
-  size_t in_len;
-  int in_close; /* STDIN_EOF arrived while bytes were still buffered */
+  int in_fd;          /* the container's stdin (only with --stdin); stdin.c writes and closes it */
 
   /* How it ended, settled when the main process is reaped. */
   int ended;
@@ -70,12 +67,8 @@ int child_spawn(void);
 void control_read(void);
 void control_stage_ready(void);
 
-/* streams.c: output to log and clients, stdin from clients. */
+/* streams.c: output to the log and the clients. */
 void output_read(int *fd, int stream);
-void stdin_push(const void *buf, size_t len);
-void stdin_flush(void);
-void stdin_eof(void);
-void stdin_close(void);
 
 /* report.c: the start-up report and the state files. */
 void report_ready(void);
@@ -83,6 +76,7 @@ void report_started(pid_t pid, unsigned long long start);
 void report_failed(int code, const char *message);
 void report_close(void);
 int write_runtime(void);
+void exit_reserve(void);
 int write_exit(pid_t pid, int code, int sig, const char *error);
 void write_notify(void);
 void monitor_warn(void);

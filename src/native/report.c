@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -67,8 +68,61 @@ int write_runtime(void) {
   return atomic_write(path, json, (size_t)n, 0);
 }
 
+/* exit.json is the one record that must be written whatever the disk holds
+ * by then (a container that filled it is the usual reason to stop it), so
+ * its blocks are taken at start: EXIT_RESERVE bytes of exit.json.reserve,
+ * later overwritten in place and renamed. No JSON here is longer. */
+#define EXIT_JSON_MAX (3 * ERR_MAX)
+#define EXIT_RESERVE 4096
+_Static_assert(EXIT_JSON_MAX <= EXIT_RESERVE, "exit.json must fit the reserve");
+static int reserve_fd = -1;
+
+void exit_reserve(void) {
+  char path[PATH_MAX];
+  if (state_file(path, sizeof path, "exit.json.reserve") < 0) return;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fail("open %s", path), monitor_warn();
+    return;
+  }
+  int rc = fallocate(fd, 0, 0, EXIT_RESERVE);
+  if (rc < 0 && errno == EOPNOTSUPP) {
+    /* No fallocate here: written zeros take the blocks as well. */
+    static const char zeros[EXIT_RESERVE];
+    rc = write_all(fd, zeros, sizeof zeros);
+  }
+  if (rc < 0) {
+    fail("reserve %d bytes in %s", EXIT_RESERVE, path), monitor_warn();
+    close(fd);
+    unlink(path);
+    return;
+  }
+  reserve_fd = fd;
+}
+
+/* Into the reserved blocks: pwrite, cut to length, fsync, rename. */
+static int write_reserved(const char *path, const char *json, size_t len) {
+  char reserve[PATH_MAX];
+  int fd = reserve_fd;
+  reserve_fd = -1;
+  if (state_file(reserve, sizeof reserve, "exit.json.reserve") < 0) return close(fd), -1;
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = pwrite(fd, json + off, len - off, (off_t)off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  int ok = off == len && ftruncate(fd, (off_t)len) == 0 && fsync(fd) == 0;
+  if (!ok) fail("write %s", reserve);
+  close(fd);
+  if (ok && rename(reserve, path) < 0) ok = 0, fail("rename %s to %s", reserve, path);
+  if (!ok) unlink(reserve);
+  return ok ? 0 : -1;
+}
+
 int write_exit(pid_t pid, int code, int sig, const char *error) {
-  char path[PATH_MAX], at[40], sigs[16], err[2 * ERR_MAX], json[3 * ERR_MAX];
+  char path[PATH_MAX], at[40], sigs[16], err[2 * ERR_MAX], json[EXIT_JSON_MAX];
   if (state_file(path, sizeof path, "exit.json") < 0) return 0;
   rfc3339nano(at, sizeof at);
   if (sig) snprintf(sigs, sizeof sigs, "%d", sig);
@@ -78,6 +132,8 @@ int write_exit(pid_t pid, int code, int sig, const char *error) {
   int n = snprintf(json, sizeof json,
                    "{\"pid\":%d,\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"error\":%s}\n",
                    (int)pid, code, sigs, at, err);
+  if ((size_t)n >= sizeof json) n = (int)sizeof json - 1; /* cannot happen: err is bounded */
+  if (reserve_fd >= 0 && write_reserved(path, json, (size_t)n) == 0) return 0;
   return atomic_write(path, json, (size_t)n, 1);
 }
 

@@ -2,7 +2,7 @@ import { NetworkError, ValidationError } from '../errors.js';
 import type { Runner } from '../system/runner.js';
 import { IFNAME, type Attachment, type BridgeNetwork } from './bridge.js';
 import { networkFailure } from './fail.js';
-import type { NetnsStore } from './netns.js';
+import type { NetnsStore, NetnsUserns } from './netns.js';
 
 export interface PlugRequest {
   net: BridgeNetwork;
@@ -28,7 +28,7 @@ export interface PlugRequest {
  * Leases (with the veths' names) are written first, as BridgeNetwork.attach does, so a crash is
  * repaired from them; on failure everything made here is undone and the error names the step.
  */
-export async function plugNamespace(o: { id: string; netns: NetnsStore; runner: Runner; plugs: readonly PlugRequest[]; hostNetns?: string }): Promise<{ file: string; attachments: Attachment[] }> {
+export async function plugNamespace(o: { id: string; netns: NetnsStore; runner: Runner; plugs: readonly PlugRequest[]; hostNetns?: string; userns?: NetnsUserns | undefined }): Promise<{ file: string; attachments: Attachment[] }> {
   if (o.plugs.length === 0) throw new ValidationError('plug a network namespace: no network given');
   if (o.plugs.filter((p) => p.defaultRoute).length > 1) throw new ValidationError('plug a network namespace: more than one default route');
   const hostNetns = o.hostNetns ?? `/proc/${process.pid}/ns/net`;
@@ -57,7 +57,7 @@ export async function plugNamespace(o: { id: string; netns: NetnsStore; runner: 
     });
     const [g, n] = await Promise.allSettled([
       guarding,
-      o.netns.create(o.id, { run: ['ip', '-batch', '-'], input: [...inside, 'link set lo up', ...routes, ''].join('\n'), operation: 'create and configure network namespace' }),
+      o.netns.create(o.id, { run: ['ip', '-batch', '-'], input: [...inside, 'link set lo up', ...routes, ''].join('\n'), operation: 'create and configure network namespace', ...(o.userns ? { userns: o.userns } : {}) }),
     ]);
     if (n.status === 'rejected') throw n.reason;
     const netnsFile = n.value;

@@ -14,12 +14,16 @@ import {
   sharesToWeight,
 } from '../cgroups/limits.js';
 import { splitRdev } from '../cgroups/io-throttle.js';
+import { LIMIT_KEY, type LimitRequestKey } from '../api/limit-keys.js';
 import type { LimitRequest } from '../api/types.js';
 import { ValidationError, describe } from '../errors.js';
 import { formatBytes, parseDockerBytes, parseDockerCpus } from '../util/quantity.js';
 
-/** Docker's resource flags as the user wrote them (the API's LimitRequest, less the per-process oom score). */
+/** Docker's resource flags as the user wrote them (the API's LimitRequest, less the create-only oom score). */
 export type LimitFlagValues = Omit<LimitRequest, 'oomScoreAdj'>;
+
+/** A field's flag, from the one table (`memorySwap` → `--memory-swap`). */
+const flag = (key: LimitRequestKey): string => LIMIT_KEY[key].flag;
 
 /** What the limits are checked against. */
 export interface HostResources {
@@ -69,74 +73,74 @@ export async function limitsFromFlags(flags: LimitFlagValues, host: HostResource
 
   // CPU
   if (flags.cpus !== undefined) {
-    const cpus = check(() => parseDockerCpus(flags.cpus!, '--cpus'));
+    const cpus = check(() => parseDockerCpus(flags.cpus!, flag('cpus')));
     const min = MIN_CPU_QUOTA_US / 100_000;
-    if (cpus !== undefined && (cpus < min || cpus > host.cpus)) problems.push(invalid('--cpus', flags.cpus, `must be from ${min} to ${host.cpus} (this host's CPUs)`));
+    if (cpus !== undefined && (cpus < min || cpus > host.cpus)) problems.push(invalid(flag('cpus'), flags.cpus, `must be from ${min} to ${host.cpus} (this host's CPUs)`));
     else if (cpus !== undefined) {
       limits.cpu = { ...cpusToQuota(cpus) };
-      requested.cpus = `--cpus ${flags.cpus}`;
+      requested[LIMIT_KEY.cpus.limit] = `${flag('cpus')} ${flags.cpus}`;
     }
   }
   if (flags.cpuShares !== undefined && flags.cpuWeight !== undefined) {
     problems.push('--cpu-shares and --cpu-weight set the same cpu weight: give one (--cpu-weight 100 = the v2 default; --cpu-shares 1024 = the v1 default)');
   } else if (flags.cpuShares !== undefined) {
-    const shares = check(() => integer('--cpu-shares', flags.cpuShares!, 2, 262144, 'Docker scale, default 1024'));
+    const shares = check(() => integer(flag('cpuShares'), flags.cpuShares!, 2, 262144, 'Docker scale, default 1024'));
     if (shares !== undefined) {
       limits.cpu = { ...limits.cpu, shares, weight: sharesToWeight(shares) };
-      requested['cpu-weight'] = `--cpu-shares ${flags.cpuShares}`;
+      requested[LIMIT_KEY.cpuShares.limit] = `${flag('cpuShares')} ${flags.cpuShares}`;
     }
   } else if (flags.cpuWeight !== undefined) {
-    const weight = check(() => integer('--cpu-weight', flags.cpuWeight!, 1, 10000, 'cgroup v2 scale, default 100'));
+    const weight = check(() => integer(flag('cpuWeight'), flags.cpuWeight!, 1, 10000, 'cgroup v2 scale, default 100'));
     if (weight !== undefined) {
       limits.cpu = { ...limits.cpu, weight };
-      requested['cpu-weight'] = `--cpu-weight ${flags.cpuWeight}`;
+      requested[LIMIT_KEY.cpuWeight.limit] = `${flag('cpuWeight')} ${flags.cpuWeight}`;
     }
   }
 
   // cpuset
   if (flags.cpusetCpus !== undefined) {
     const all = `0-${host.cpus - 1}`;
-    const ok = check(() => checkList('--cpuset-cpus', flags.cpusetCpus!, parseList(all)!, host.cpus === 1 ? 'CPU 0' : `CPUs ${all}`));
+    const ok = check(() => checkList(flag('cpusetCpus'), flags.cpusetCpus!, parseList(all)!, host.cpus === 1 ? 'CPU 0' : `CPUs ${all}`));
     if (ok !== undefined) {
       limits.cpuset = { ...limits.cpuset, cpus: ok };
-      requested['cpuset-cpus'] = `--cpuset-cpus ${flags.cpusetCpus}`;
+      requested[LIMIT_KEY.cpusetCpus.limit] = `${flag('cpusetCpus')} ${flags.cpusetCpus}`;
     }
   }
   if (flags.cpusetMems !== undefined) {
     const hostMems = parseList(host.mems) ?? new Set([0]);
-    const ok = check(() => checkList('--cpuset-mems', flags.cpusetMems!, hostMems, `memory nodes ${host.mems}`));
+    const ok = check(() => checkList(flag('cpusetMems'), flags.cpusetMems!, hostMems, `memory nodes ${host.mems}`));
     if (ok !== undefined) {
       limits.cpuset = { ...limits.cpuset, mems: ok };
-      requested['cpuset-mems'] = `--cpuset-mems ${flags.cpusetMems}`;
+      requested[LIMIT_KEY.cpusetMems.limit] = `${flag('cpusetMems')} ${flags.cpusetMems}`;
     }
   }
 
   // memory
-  const memory = flags.memory === undefined ? undefined : check(() => atLeast('--memory', flags.memory!, MIN_MEMORY_BYTES));
+  const memory = flags.memory === undefined ? undefined : check(() => atLeast(flag('memory'), flags.memory!, MIN_MEMORY_BYTES));
   if (memory !== undefined) {
     limits.memory = { max: memory };
-    requested.memory = `--memory ${flags.memory}`;
+    requested[LIMIT_KEY.memory.limit] = `${flag('memory')} ${flags.memory}`;
   }
   if (flags.memoryReservation !== undefined) {
-    const low = check(() => atLeast('--memory-reservation', flags.memoryReservation!, MIN_MEMORY_BYTES));
+    const low = check(() => atLeast(flag('memoryReservation'), flags.memoryReservation!, MIN_MEMORY_BYTES));
     if (low !== undefined && memory !== undefined && low > memory) {
-      problems.push(invalid('--memory-reservation', flags.memoryReservation, `must not exceed --memory (${formatBytes(memory)})`));
+      problems.push(invalid(flag('memoryReservation'), flags.memoryReservation, `must not exceed --memory (${formatBytes(memory)})`));
     } else if (low !== undefined) {
       limits.memory = { ...limits.memory, low };
-      requested['memory-reservation'] = `--memory-reservation ${flags.memoryReservation}`;
+      requested[LIMIT_KEY.memoryReservation.limit] = `${flag('memoryReservation')} ${flags.memoryReservation}`;
     }
   }
   if (flags.memorySwap !== undefined) {
     const text = String(flags.memorySwap).trim();
-    const swap = text === '-1' ? 'max' : check(() => parseDockerBytes(text, '--memory-swap'));
+    const swap = text === '-1' ? 'max' : check(() => parseDockerBytes(text, flag('memorySwap')));
     if (swap !== undefined) {
       if (defaults && flags.memory === undefined) {
-        problems.push(invalid('--memory-swap', flags.memorySwap, 'needs --memory too: it is the memory plus swap total'));
+        problems.push(invalid(flag('memorySwap'), flags.memorySwap, 'needs --memory too: it is the memory plus swap total'));
       } else if (swap !== 'max' && memory !== undefined && swap < memory) {
-        problems.push(invalid('--memory-swap', flags.memorySwap, `is memory plus swap, so at least --memory (${formatBytes(memory)}); -1 for unlimited swap`));
+        problems.push(invalid(flag('memorySwap'), flags.memorySwap, `is memory plus swap, so at least --memory (${formatBytes(memory)}); -1 for unlimited swap`));
       } else {
         limits.memory = { ...limits.memory, swap };
-        requested['memory-swap'] = `--memory-swap ${flags.memorySwap}`;
+        requested[LIMIT_KEY.memorySwap.limit] = `${flag('memorySwap')} ${flags.memorySwap}`;
       }
     }
   } else if (defaults && memory !== undefined) {
@@ -149,10 +153,10 @@ export async function limitsFromFlags(flags: LimitFlagValues, host: HostResource
     const text = String(flags.pidsLimit).trim();
     if (text === '-1' || text === '0') limits.pids = { max: 'max' };
     else {
-      const n = check(() => integer('--pids-limit', flags.pidsLimit!, 1, MAX_PIDS, '-1 or 0 for unlimited'));
+      const n = check(() => integer(flag('pidsLimit'), flags.pidsLimit!, 1, MAX_PIDS, '-1 or 0 for unlimited'));
       if (n !== undefined) limits.pids = { max: n };
     }
-    requested['pids-limit'] = `--pids-limit ${flags.pidsLimit}`;
+    requested[LIMIT_KEY.pidsLimit.limit] = `${flag('pidsLimit')} ${flags.pidsLimit}`;
   } else if (defaults) {
     limits.pids = { max: DEFAULT_PIDS_LIMIT };
     requested['pids-limit'] = `default ${DEFAULT_PIDS_LIMIT}`;
@@ -160,19 +164,19 @@ export async function limitsFromFlags(flags: LimitFlagValues, host: HostResource
 
   // block io
   if (flags.blkioWeight !== undefined) {
-    const w = check(() => integer('--blkio-weight', flags.blkioWeight!, 10, 1000, 'default 500'));
+    const w = check(() => integer(flag('blkioWeight'), flags.blkioWeight!, 10, 1000, 'default 500'));
     if (w !== undefined) {
       limits.io = { ...limits.io, blkioWeight: w, weight: blkioToIoWeight(w) };
-      requested['blkio-weight'] = `--blkio-weight ${flags.blkioWeight}`;
+      requested[LIMIT_KEY.blkioWeight.limit] = `${flag('blkioWeight')} ${flags.blkioWeight}`;
     }
   }
   const devices: Record<string, DeviceThrottle> = {};
   const stat = opts.stat ?? fsStat;
   const deviceFlags: [IoThrottleKey, string, string[] | undefined][] = [
-    ['rbps', '--device-read-bps', flags.deviceReadBps],
-    ['wbps', '--device-write-bps', flags.deviceWriteBps],
-    ['riops', '--device-read-iops', flags.deviceReadIops],
-    ['wiops', '--device-write-iops', flags.deviceWriteIops],
+    ['rbps', flag('deviceReadBps'), flags.deviceReadBps],
+    ['wbps', flag('deviceWriteBps'), flags.deviceWriteBps],
+    ['riops', flag('deviceReadIops'), flags.deviceReadIops],
+    ['wiops', flag('deviceWriteIops'), flags.deviceWriteIops],
   ];
   for (const [key, flag, values] of deviceFlags) {
     for (const arg of values ?? []) {

@@ -1,13 +1,8 @@
+import type { RestartPolicy, RestartPolicyName } from '../api/types.js';
 import { ValidationError } from '../errors.js';
 
-/** Docker's restart policies. */
-export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
-
-export interface RestartPolicy {
-  name: RestartPolicyName;
-  /** on-failure:N — give up after N restarts; null: no limit. */
-  maxRetries: number | null;
-}
+/** The type is API data (ContainerConfig.restartPolicy); parsing and formatting live here. */
+export type { RestartPolicy, RestartPolicyName } from '../api/types.js';
 
 export const NO_RESTART: RestartPolicy = { name: 'no', maxRetries: null };
 

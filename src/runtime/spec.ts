@@ -1,12 +1,14 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, VolumeSpec } from '../api/types.js';
+import { LIMIT_KEY, type LimitKey, type LimitRequestKey } from '../api/limit-keys.js';
+import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, UsernsConfig, VolumeSpec } from '../api/types.js';
 import { formatIpv4, parseIpv4 } from '../network/ipv4.js';
 import { parsePortMappings } from '../network/ports.js';
 import { ValidationError } from '../errors.js';
 import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
 import { resolveCapabilities } from '../security/capabilities.js';
+import { parseSecurityOpts, seccompForContainer, type SeccompFiles } from '../security/seccomp.js';
 import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
@@ -19,22 +21,22 @@ export function configFromRequest(
   raw: unknown,
   templateEnv: readonly string[] = [DEFAULT_PATH_ENV],
   defaultCommand: readonly string[] = ['sh'],
-  o: { defaultNetwork?: readonly string[] } = {},
+  o: { defaultNetwork?: readonly string[] } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
   const name = r.name === undefined ? generateName() : validateName(str(r.name, 'name'));
   const template = validateName(str(r.template, 'template'), 'template name');
-  const command = r.command === undefined || (Array.isArray(r.command) && r.command.length === 0) ? [...defaultCommand] : strArray(r.command, 'command');
+  const command = programArgv(r, defaultCommand, o.entrypoint ?? []);
   if (command.some((a) => a.includes('\0'))) throw new ValidationError('command: arguments must not contain NUL bytes');
   if (command[0] === '') throw new ValidationError('command: the program name is empty');
 
   const env = mergeEnv(templateEnv, r.env === undefined ? [] : strArray(r.env, 'env'));
-  const workdir = r.workdir === undefined || r.workdir === '' ? '/' : containerPath(str(r.workdir, 'workdir'), 'workdir');
-  const user = r.user === undefined || r.user === '' ? '0:0' : validateUser(str(r.user, 'user'));
+  const workdir = r.workdir === undefined || r.workdir === '' ? containerPath(o.workdir || '/', 'workdir') : containerPath(str(r.workdir, 'workdir'), 'workdir');
+  const user = r.user === undefined || r.user === '' ? validateUser(o.user || '0:0') : validateUser(str(r.user, 'user'));
   const hostname = r.hostname === undefined || r.hostname === '' ? name.slice(0, 63) : validateHostname(str(r.hostname, 'hostname'));
   const volumes = r.volumes === undefined ? [] : arr(r.volumes, 'volumes').map((v, i) => validateVolume(v, i));
   const targets = new Set<string>();
@@ -47,8 +49,13 @@ export function configFromRequest(
     r.capDrop === undefined ? [] : strArray(r.capDrop, 'capDrop'),
   );
   const labels = r.labels === undefined ? {} : validateLabels(r.labels);
+  const seccomp = seccompFromRequest(r, capabilities).config;
   const tty = bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
+  const network = parseNetworkRequest(r, o.defaultNetwork);
+  const userns = parseUsernsRequest(r.userns, network.mode);
+  const idmapped = volumes.find((v) => v.idmap);
+  if (idmapped && userns.mode === 'host') throw new ValidationError(`volume ${idmapped.source}:${idmapped.target}:idmap: idmap needs the container's own user namespace (not --userns host${network.mode === 'host' ? ', which --network host implies' : ''})`);
   return {
     id: newId(),
     name,
@@ -73,9 +80,55 @@ export function configFromRequest(
     oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
     healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
-    network: parseNetworkRequest(r, o.defaultNetwork),
+    network,
+    seccomp,
+    userns,
     createdAt: new Date().toISOString(),
   };
+}
+
+/** A template's defaults beyond env and command (an image's Entrypoint, WorkingDir, User). */
+export interface TemplateRunDefaults {
+  entrypoint?: readonly string[];
+  workdir?: string;
+  user?: string;
+}
+
+/**
+ * Docker's rule: the program is entrypoint + arguments, the arguments being the request's command
+ * or else the template's. `entrypoint` in the request (`--entrypoint`) replaces the template's
+ * and drops its default command; `[]` (`--entrypoint ""`) clears it.
+ */
+function programArgv(r: Partial<CreateRequest>, defaultCommand: readonly string[], templateEntrypoint: readonly string[]): string[] {
+  const given = r.command === undefined || (Array.isArray(r.command) && r.command.length === 0) ? undefined : strArray(r.command, 'command');
+  const entrypoint = r.entrypoint === undefined ? [...templateEntrypoint] : strArray(r.entrypoint, 'entrypoint');
+  const args = given ?? (r.entrypoint === undefined ? [...defaultCommand] : []);
+  const argv = [...entrypoint, ...args];
+  if (argv.length === 0) throw new ValidationError('command: none given, and the template has no default command or entrypoint');
+  return argv;
+}
+
+/** `securityOpt` and `seccompSource` as the container's seccomp config and files (validated completely). */
+export function seccompFromRequest(r: Partial<CreateRequest>, capabilities: readonly string[]): SeccompFiles {
+  const opts = parseSecurityOpts(r.securityOpt === undefined ? [] : strArray(r.securityOpt, 'securityOpt'));
+  return seccompForContainer(opts, capabilities, r.seccompSource === undefined ? null : str(r.seccompSource, 'seccompSource'));
+}
+
+/** `--userns host`: the container shares the host's user namespace (its root is host root). */
+export const HOST_USERNS: UsernsConfig = { mode: 'host' };
+
+/**
+ * `--userns`: absent (or `private`) gives the container a user namespace of its own; its range is
+ * taken from the pool at create (src/runtime/lifecycle/create.ts), size 0 until then. `--network
+ * host` implies `host`, as Docker requires: a user namespace holds no capability over the host's
+ * network namespace (no ports below 1024, no ping).
+ */
+export function parseUsernsRequest(raw: unknown, networkMode: ContainerNetworkConfig['mode']): UsernsConfig {
+  const mode = raw === undefined || raw === '' ? undefined : str(raw, 'userns');
+  if (mode !== undefined && mode !== 'host' && mode !== 'private') throw new ValidationError(`invalid --userns ${JSON.stringify(mode)}: host, or private (the default)`);
+  if (mode === 'private' && networkMode === 'host') throw new ValidationError('--userns private cannot be combined with --network host: a user namespace holds no capability over the host\'s network namespace');
+  if (mode === 'host' || networkMode === 'host') return { ...HOST_USERNS };
+  return { mode: 'private', uidBase: 0, gidBase: 0, size: 0 };
 }
 
 const NETWORK_FIELDS = ['network', 'ip', 'networkAliases', 'publish', 'publishAll', 'expose', 'dns'] as const;
@@ -167,22 +220,21 @@ export function validateLabels(raw: unknown): Record<string, string> {
   return labels;
 }
 
-const LIMIT_SCALARS = ['cpus', 'cpuShares', 'cpuWeight', 'cpusetCpus', 'cpusetMems', 'memory', 'memoryReservation', 'memorySwap', 'oomScoreAdj', 'pidsLimit', 'blkioWeight'] as const;
-const LIMIT_LISTS = ['deviceReadBps', 'deviceWriteBps', 'deviceReadIops', 'deviceWriteIops'] as const;
-
-/** The shape of a limits object; the values themselves are checked by limitsFromFlags. */
-export function validateLimitRequest(raw: unknown, allowOomScoreAdj = true): LimitRequest {
+/**
+ * The shape of a limits object (its fields from LIMIT_KEYS); the values themselves are checked by
+ * limitsFromFlags. `allowCreateOnly` false (update): the create-only ones are unknown.
+ */
+export function validateLimitRequest(raw: unknown, allowCreateOnly = true): LimitRequest {
   const o = asObject(raw, 'limits');
-  const out: LimitRequest = {};
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
-    if ((LIMIT_SCALARS as readonly string[]).includes(k) && (allowOomScoreAdj || k !== 'oomScoreAdj')) {
-      if (typeof v !== 'string' && typeof v !== 'number') throw new ValidationError(`limits.${k}: expected a string or a number`);
-      (out as Record<string, unknown>)[k] = v;
-    } else if ((LIMIT_LISTS as readonly string[]).includes(k)) {
-      (out as Record<string, unknown>)[k] = strArray(v, `limits.${k}`);
-    } else throw new ValidationError(`unknown limit ${JSON.stringify(k)}`);
+    const entry: LimitKey | undefined = Object.hasOwn(LIMIT_KEY, k) ? LIMIT_KEY[k as LimitRequestKey] : undefined;
+    if (entry === undefined || (entry.createOnly && !allowCreateOnly)) throw new ValidationError(`unknown limit ${JSON.stringify(k)}`);
+    if (entry.kind === 'list') out[k] = strArray(v, `limits.${k}`);
+    else if (typeof v !== 'string' && typeof v !== 'number') throw new ValidationError(`limits.${k}: expected a string or a number`);
+    else out[k] = v;
   }
-  return out;
+  return out as LimitRequest;
 }
 
 export function parseOomScoreAdj(v: string | number): number {
@@ -237,7 +289,8 @@ function validateVolume(raw: unknown, i: number): VolumeSpec {
       throw new ValidationError(`volume target ${target}: ${reserved} is managed by corral`);
     }
   }
-  return { source, target, readOnly: bool(v.readOnly, `volumes[${i}].readOnly`) };
+  const idmap = bool(v.idmap, `volumes[${i}].idmap`);
+  return { source, target, readOnly: bool(v.readOnly, `volumes[${i}].readOnly`), ...(idmap ? { idmap } : {}) };
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {

@@ -1,11 +1,12 @@
 import type { ContainerConfig, ContainerState } from '../api/types.js';
 import { decide, formatRestartPolicy, KUBERNETES_BACKOFF, type Backoff } from './restart-policy.js';
 import type { ContainerStore } from './store.js';
+import type { Logger } from '../util/logger.js';
 
 export interface SupervisorDeps {
   store: ContainerStore;
   backoff?: Backoff;
-  log: { info(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
+  log: Pick<Logger, 'info' | 'warn'>;
   /** Start the container again (under its lock); resolves when it runs, rejects if it cannot. */
   restart(id: string): Promise<void>;
   /** The container as it is now, or undefined once removed. */

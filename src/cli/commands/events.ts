@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EVENT_TYPES } from '../../api/types.js';
 import { ValidationError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { collect } from '../options.js';
@@ -14,7 +15,7 @@ export interface EventsRequest {
 export function registerEvents(program: Command, dispatch: (req: EventsRequest) => Promise<void>): void {
   program
     .command('events')
-    .description('lifecycle events (create, start, die, oom, kill, stop, restart, destroy, update), recorded on disk; follows live until --until')
+    .description(`lifecycle events (${EVENT_TYPES.join(', ')}), recorded on disk; follows live until --until`)
     .option('--since <time>', 'from this time: 10m, 1h, an RFC 3339 time or Unix seconds')
     .option('--until <time>', 'up to this time (without it, keep following)')
     .option('-f, --filter <key=value>', 'container=NAME or type=die (repeatable)', collect)
@@ -27,7 +28,8 @@ export function registerEvents(program: Command, dispatch: (req: EventsRequest) 
         const [k, ...rest] = f.split('=');
         const v = rest.join('=');
         if (k === 'container' && v) req.container.push(v);
-        else if (k === 'type' && v) req.type.push(v);
+        else if (k === 'type' && (EVENT_TYPES as readonly string[]).includes(v)) req.type.push(v);
+        else if (k === 'type' && v) throw new ValidationError(`--filter ${f}: expected one of ${EVENT_TYPES.join(', ')}`);
         else throw new ValidationError(`--filter ${f}: expected container=NAME or type=EVENT`);
       }
       return dispatch(req);

@@ -1,6 +1,6 @@
 import type { ContainerConfig } from '../../api/types.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import { renderHosts, writeInPlace, type HostsEntry } from '../etc-files.js';
 import type { ContainerStore } from '../store.js';
 import type { Attached, NetworkRecord } from './record.js';

@@ -1,7 +1,7 @@
 import type { ContainerConfig, NetworkMode as ModeName } from '../../api/types.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import type { Runner } from '../../system/runner.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import type { ContainerStore } from '../store.js';
 import type { NetworkRecord } from './record.js';
 
@@ -17,6 +17,8 @@ export interface NetworkingDeps {
   containers: () => ContainerConfig[];
   unshare?: string;
   nsenter?: string;
+  /** corral-shim: makes the network namespace of a container with its own user namespace. */
+  shim?: string;
   /** The host's files the container's /etc files follow. */
   hostHosts?: string;
   hostResolvConf?: string;

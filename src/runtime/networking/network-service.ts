@@ -2,7 +2,7 @@ import type { ContainerConfig, NetworkCreateRequest, NetworkInspect, NetworkSumm
 import { ConflictError, ValidationError } from '../../errors.js';
 import { DEFAULT_NETWORK, type NetworkRegistry, type PublishedPort } from '../../network/index.js';
 import type { KeyedMutex } from '../../util/keyed-mutex.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import type { Attached } from './record.js';
 
 /**

@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import type { EndpointSettings, PortBinding } from '../../api/types.js';
 import { isErrno } from '../../errors.js';
 import { atomicWriteJson } from '../../util/atomic-write.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import type { ContainerStore } from '../store.js';
 
 /** What a running bridge-mode container got: `<state dir>/network.json`, written before its program runs. */

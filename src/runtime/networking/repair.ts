@@ -1,6 +1,6 @@
 import type { ContainerConfig } from '../../api/types.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
-import type { Logger } from '../containers.js';
+import type { Logger } from '../../util/logger.js';
 import type { ContainerStore } from '../store.js';
 import type { HostsSync } from './hosts-sync.js';
 import { readRecord, removeRecord, type Attached } from './record.js';

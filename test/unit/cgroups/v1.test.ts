@@ -1,11 +1,15 @@
-import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCgroupMounts } from '../../../src/cgroups/detect.js';
 import { V1CgroupManager, type V1ManagerOptions } from '../../../src/cgroups/v1/manager.js';
 import { writeCgroupFile } from '../../../src/cgroups/write.js';
 import { CgroupError, ValidationError } from '../../../src/errors.js';
 import { fakeV1, type FakeCgroupfs } from './fake-cgroupfs.js';
+import { io } from './recorded-writes.js';
+
+// mkdir in the fake cgroupfs makes the control files a kernel would.
+vi.mock('node:fs/promises', (orig) => import('./recorded-writes.js').then((m) => m.recordWrites(orig)));
 
 let fake: FakeCgroupfs | undefined;
 const fakes: FakeCgroupfs[] = [];
@@ -17,8 +21,10 @@ async function setup(hierarchies?: string[], extra: Partial<V1ManagerOptions> = 
   fake = await fakeV1(hierarchies);
   fakes.push(fake);
   const logs: string[] = [];
+  const mounts = parseCgroupMounts(fake.mountinfo, fake.root);
   const m = new V1CgroupManager({
-    hierarchies: parseCgroupMounts(fake.mountinfo, fake.root).v1,
+    hierarchies: mounts.v1,
+    unified: mounts.unified,
     parent: 'corral',
     rmdir: fake.rmdir,
     log: (s) => logs.push(s),
@@ -34,18 +40,39 @@ const read = (p: string) => readFile(p, 'utf8').then((s) => s.trim());
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 describe('V1CgroupManager', () => {
-  it('puts a container in <hierarchy>/<parent>/<id> of each used hierarchy', async () => {
+  it('puts a container in <hierarchy>/<parent>/<id> of EVERY mounted hierarchy, its processes in the child payload', async () => {
     const { m, root } = await setup();
-    await m.create('c1');
-    const dirs = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'].map((h) => `${root}/${h}/corral/c1`);
+    const devices = await m.create('c1');
+    // Limit controllers first, then the others, named ones and the hybrid cgroup2 mount included:
+    // a cgroup namespace made after joining roots every one of them at the container's own cgroup.
+    const all = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified'];
+    const dirs = all.map((h) => `${root}/${h}/corral/c1`);
     expect(m.paths('c1')).toEqual(dirs);
-    expect(m.procsFiles('c1')).toEqual(dirs.map((d) => `${d}/cgroup.procs`));
-    for (const d of dirs) expect(await exists(d)).toBe(true);
-    // Hierarchies Corral does not use are left alone.
-    expect(await exists(`${root}/devices/corral`)).toBe(false);
-    expect(await exists(`${root}/freezer/corral`)).toBe(false);
+    expect(m.processPaths('c1')).toEqual(dirs.map((d) => `${d}/payload`));
+    expect(m.procsFiles('c1')).toEqual(dirs.map((d) => `${d}/payload/cgroup.procs`));
+    for (const d of dirs) expect(await exists(`${d}/payload`)).toBe(true);
+    expect(await m.list()).toEqual(['c1']);
+    // The devices allow-list is on the limits cgroup, recorded as written.
+    expect(devices.map((d) => [d.file, d.value])).toEqual([
+      [`${root}/devices/corral/c1/devices.deny`, 'a'],
+      [`${root}/devices/corral/c1/devices.allow`, expect.stringContaining('c 136:* rwm')],
+    ]);
   });
 
+  it('denies every device on the limits cgroup, then allows only the nodes of the container\'s /dev', async () => {
+    const { m, root } = await setup();
+    const devices = await m.create('c1');
+    const allow = devices.find((d) => d.file.endsWith('devices.allow'))!;
+    expect(allow.value.split('\n')).toEqual([
+      'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm',
+    ]);
+    expect(allow.requested).toBe('only /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/console /dev/ptmx /dev/pts/*');
+    expect(await read(`${root}/devices/corral/c1/devices.deny`)).toBe('a');
+    // No block device, no mknod of anything else.
+    expect(allow.value).not.toMatch(/^b /m);
+    // Hierarchies without the devices controller get no devices files.
+    expect(await exists(`${root}/freezer/corral/c1/devices.deny`)).toBe(false);
+  });
   it('copies cpuset.cpus and cpuset.mems down to the parent and lets the kernel clone them into containers', async () => {
     const { m, root } = await setup();
     await m.ensureParent();
@@ -53,8 +80,9 @@ describe('V1CgroupManager', () => {
     expect(await read(`${root}/cpuset/corral/cpuset.cpus`)).toBe('0-1');
     expect(await read(`${root}/cpuset/corral/cpuset.mems`)).toBe('0');
     expect(await read(`${root}/cpuset/corral/cgroup.clone_children`)).toBe('1');
-    // At mkdir the kernel fills the child from the parent; the fake cgroupfs does not, and we do not write it.
-    expect(await exists(`${root}/cpuset/corral/c1/cpuset.cpus`)).toBe(false);
+    // At mkdir the kernel fills the child from the parent (so does the fake); Corral does not write it.
+    expect(await read(`${root}/cpuset/corral/c1/cpuset.cpus`)).toBe('0-1');
+    expect(io.writes.filter((w) => w.path.startsWith(`${root}/cpuset/corral/c1/`))).toEqual([]);
     expect(await exists(`${root}/cpu/corral/cpuset.cpus`)).toBe(false);
   });
 
@@ -81,7 +109,7 @@ describe('V1CgroupManager', () => {
 
   it('shares one directory between co-mounted controllers and reports missing ones', async () => {
     const { m, root } = await setup(['cpu,cpuacct', 'memory', 'cpuset']);
-    expect(m.paths('x')).toEqual([`${root}/cpu,cpuacct/corral/x`, `${root}/memory/corral/x`, `${root}/cpuset/corral/x`]);
+    expect(m.paths('x')).toEqual([`${root}/cpu,cpuacct/corral/x`, `${root}/memory/corral/x`, `${root}/cpuset/corral/x`, `${root}/systemd/corral/x`, `${root}/unified/corral/x`]);
     expect(m.controllers()).toMatchObject({ available: ['cpu', 'cpuacct', 'memory', 'cpuset'], missing: ['pids', 'blkio'] });
   });
 
@@ -94,6 +122,7 @@ describe('V1CgroupManager', () => {
 
     const other = await setup(undefined, {});
     await mkdir(`${other.root}/memory/corral`);
+    await unlink(`${other.root}/memory/corral/memory.use_hierarchy`);
     // Readable, not "1", and refuses writes (EIO), like an old kernel's file with children present.
     await symlink('/proc/version', `${other.root}/memory/corral/memory.use_hierarchy`);
     await other.m.ensureParent();
@@ -177,7 +206,7 @@ describe('V1CgroupManager', () => {
     await stuck.m.create('c2');
     const err = await stuck.m.remove('c2').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CgroupError);
-    expect((err as Error).message).toBe(`remove ${stuck.root}/cpu/corral/c2: Device or resource busy (EBUSY)`);
+    expect((err as Error).message).toBe(`remove ${stuck.root}/cpu/corral/c2/payload: Device or resource busy (EBUSY)`);
   });
 
   it('removeParent refuses while containers remain, then removes the empty parent', async () => {
@@ -216,9 +245,22 @@ describe('writeCgroupFile', () => {
     expect((err as Error).message).toBe('write 0-1 to /nonexistent-corral/cpuset/corral/cpuset.cpus: No such file or directory (ENOENT)');
   });
 
-  it('writes the value as is', async () => {
-    const { root } = await setup();
-    await writeCgroupFile(join(root, 'pids', 'pids.max'), 64);
-    expect(await read(join(root, 'pids', 'pids.max'))).toBe('64');
+  it('writes the value as is, replacing what the file held', async () => {
+    const { m } = await setup();
+    await m.create('c1');
+    const file = join(m.paths('c1').find((p) => p.includes('/pids/'))!, 'pids.max');
+    await writeCgroupFile(file, 1234567);
+    await writeCgroupFile(file, 64);
+    expect(await read(file)).toBe('64');
+  });
+
+  it('never creates a control file: a misspelled name fails, naming the path', async () => {
+    const { m } = await setup();
+    await m.create('c1');
+    const dir = m.paths('c1').find((p) => p.includes('/memory/'))!;
+    const err = await writeCgroupFile(join(dir, 'memory.limit_in_byte'), 4096).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CgroupError);
+    expect((err as Error).message).toBe(`write 4096 to ${dir}/memory.limit_in_byte: No such file or directory (ENOENT)`);
+    expect(await exists(join(dir, 'memory.limit_in_byte'))).toBe(false);
   });
 });

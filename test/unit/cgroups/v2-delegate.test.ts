@@ -8,9 +8,13 @@ import { V2CgroupManager, type V2ManagerOptions } from '../../../src/cgroups/v2/
 import { CgroupError } from '../../../src/errors.js';
 import { fakeV2, v2KernelWrite, type FakeCgroupfs } from './fake-cgroupfs.js';
 
+/** Device programs attached (the shim's part, recorded). */
+const attached: { dir: string; rules: string[] }[] = [];
+
 // Control-file writes go through a fake kernel (fake-cgroupfs.ts v2KernelWrite): subtree_control
 // is refused with EBUSY while a non-root cgroup holds processes, a pid written to cgroup.procs
-// leaves its old cgroup. `before` lets a test act first (a fork racing the move, an exit).
+// leaves its old cgroup, a missing control file is ENOENT; mkdir makes a cgroup's control files.
+// `before` lets a test act first (a fork racing the move, an exit).
 const io = vi.hoisted(() => ({
   writes: [] as { path: string; data: string; result: string }[],
   root: undefined as string | undefined,
@@ -19,6 +23,7 @@ const io = vi.hoisted(() => ({
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const { v2KernelWrite: kernel } = await import('./fake-cgroupfs.js');
+  const { withKernelMkdir } = await import('./recorded-writes.js');
   const writeFile: typeof fs.writeFile = async (path, data, options) => {
     if (io.root === undefined) return fs.writeFile(path, data, options);
     const err = io.before?.(String(path), String(data)) ?? kernel(io.root, String(path), String(data));
@@ -27,7 +32,8 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (err) throw err;
     return fs.writeFile(path, data, options);
   };
-  return { ...fs, writeFile, default: { ...fs, writeFile } };
+  const mkdir = withKernelMkdir(fs);
+  return { ...fs, writeFile, mkdir, default: { ...fs, writeFile, mkdir } };
 });
 
 const SELF = 8;
@@ -68,6 +74,7 @@ function manager(extra: Partial<V2ManagerOptions> = {}): V2CgroupManager {
     sendSignal: () => {
       throw new Error('no signals in unit tests');
     },
+    attachDevices: async (dir, rules) => void attached.push({ dir, rules: [...rules] }),
     selfPid: SELF,
     procDir: proc,
     ...extra,
@@ -163,7 +170,7 @@ describe('the no-internal-process rule (privileged Docker layout)', () => {
 
   it("moves corrald alone out of a cgroup of Corral's own subtree, which then lists only containers", async () => {
     await setup({ namespaceRoot: false, procs: [1] });
-    mkdirSync(join(fake.root, 'corral'));
+    fake.mkcg(join(fake.root, 'corral'));
     writeFileSync(join(fake.root, 'corral', 'cgroup.procs'), `${SELF}\n`);
     const m = manager();
     await m.create('c1');
@@ -181,7 +188,7 @@ describe('the no-internal-process rule (privileged Docker layout)', () => {
 
   it("refuses someone else's processes in Corral's subtree, naming them, and moves nothing (not even corrald)", async () => {
     await setup({ namespaceRoot: false, procs: [1] });
-    mkdirSync(join(fake.root, 'corral'));
+    fake.mkcg(join(fake.root, 'corral'));
     writeFileSync(join(fake.root, 'corral', 'cgroup.procs'), `${SELF}\n4242\n`);
     const err = await manager().create('c1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CgroupError);

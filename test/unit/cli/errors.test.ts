@@ -6,7 +6,8 @@ import { CorralError, NotFoundError, ValidationError } from '../../../src/errors
 describe('exitCodeFor', () => {
   it('usage errors are 2, help and --version 0', () => {
     expect(exitCodeFor(new CommanderError(1, 'commander.unknownOption', "error: unknown option '-x'"), 'ps')).toBe(2);
-    expect(exitCodeFor(new CommanderError(1, 'commander.missingArgument', 'x'), 'run')).toBe(2);
+    expect(exitCodeFor(new CommanderError(1, 'commander.missingArgument', 'x'), 'run')).toBe(125);
+    expect(exitCodeFor(new CommanderError(1, 'commander.missingArgument', 'x'), 'rm')).toBe(2);
     expect(exitCodeFor(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'))).toBe(0);
     expect(exitCodeFor(new CommanderError(0, 'commander.version', '0.1.0'))).toBe(0);
     expect(exitCodeFor(new CommanderError(0, 'commander.help', '(outputHelp)'))).toBe(0);

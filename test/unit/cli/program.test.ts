@@ -92,9 +92,9 @@ describe('run', () => {
     expect(globals).toEqual({ dataRoot: '/tmp/d', runRoot: '/tmp/r', cgroupParent: 'cx' });
   });
 
-  it('a missing template or an unknown flag is a usage error (2)', async () => {
-    expect(await usageError('run')).toMatchObject({ code: 2, stderr: "corral: missing required argument 'template'\n" });
-    expect((await usageError('run', '--bogus', 'busybox')).code).toBe(2);
+  it('a missing template or an unknown flag is a usage error (125 for run, as Docker; 2 elsewhere)', async () => {
+    expect(await usageError('run')).toMatchObject({ code: 125, stderr: "corral: missing required argument 'template'\n" });
+    expect((await usageError('run', '--bogus', 'busybox')).code).toBe(125);
     expect((await usageError('nosuch')).code).toBe(2);
   });
 });
@@ -107,7 +107,7 @@ describe('create', () => {
       command: ['echo', '-n'],
       autoRemove: true,
     });
-    expect((await usageError('create', '-d', 'alpine')).code).toBe(2);
+    expect((await usageError('create', '-d', 'alpine')).code).toBe(125);
   });
 });
 
@@ -175,7 +175,16 @@ describe('ps, inspect, logs, template, version', () => {
     expect((await parse('logs', '-f', '--tail', '10', '-t', 'web')).req).toEqual({ ref: 'web', follow: true, tail: 10, timestamps: true });
     expect((await parse('logs', '--tail', 'all', 'web')).req).toEqual({ ref: 'web', follow: false, timestamps: false });
     const t = await parse('template', 'ls', '--format', 'json');
-    expect([t.name, t.req]).toEqual(['template ls', { format: 'json' }]);
+    expect([t.name, t.req]).toEqual(['template ls', { format: 'json', quiet: false }]);
+    expect(await parse('template', 'build', 'debian', '--include', 'nginx-light,curl', '--name', 'web', '--opt', 'x=1')).toMatchObject({
+      name: 'template build',
+      req: { recipe: 'debian', name: 'web', args: { x: '1', include: 'nginx-light,curl' } },
+    });
+    expect(await parse('template', 'rm', 'a', 'b')).toMatchObject({ name: 'template rm', req: { names: ['a', 'b'] } });
+    expect(await parse('template', 'prune', '-f')).toMatchObject({ name: 'template prune', req: { force: true } });
+    expect(await parse('template', 'inspect', 'debian')).toMatchObject({ name: 'template inspect', req: { names: ['debian'] } });
+    expect(await parse('commit', 'web', 'web-v2')).toMatchObject({ name: 'commit', req: { container: 'web', name: 'web-v2' } });
+    expect(await parse('export', 'web', '-o', '/tmp/x.tar')).toMatchObject({ name: 'export', req: { container: 'web', output: '/tmp/x.tar' } });
     expect((await parse('version')).name).toBe('version');
   });
 });
@@ -190,6 +199,73 @@ describe('exec', () => {
       exec: { command: ['ls', '-l', '-e'], env: ['A=1'], user: 'nobody', workdir: '/tmp', tty: true, interactive: true },
     });
     expect((await parse('exec', '-d', 'web', 'sleep', '9')).req).toEqual({ ref: 'web', detach: true, exec: { command: ['sleep', '9'] } });
-    expect((await usageError('exec', 'web')).code).toBe(2);
+    expect((await usageError('exec', 'web')).code).toBe(125);
+  });
+});
+
+describe('an unknown option before the template (issue 9)', () => {
+  /** Whether the parse printed help: it must not, for a `-h` that belongs to the container. */
+  async function outcome(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const program = buildProgram(async () => undefined, { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream });
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+      return { code: -1, stdout: String(stdout.read() ?? ''), stderr: String(stderr.read() ?? '') };
+    } catch (err) {
+      return { code: exitCodeFor(err, argv[0]), stdout: String(stdout.read() ?? ''), stderr: String(stderr.read() ?? '') };
+    }
+  }
+
+  it.each([
+    ['run', '--rm', '--tmpfs', '/s', 'busybox', 'df', '-h', '/s'],
+    ['create', '--tmpfs', '/s', 'busybox', 'df', '--help'],
+    ['exec', '--privileged', 'web', 'df', '-h'],
+    ['ps', '--bogus', '-h'],
+    ['network', 'ls', '--bogus', '-h'],
+    ['--bogus', 'run', 'busybox', 'df', '-h'],
+  ])('%s … is refused as an unknown option, not answered with help', async (...argv) => {
+    const r = await outcome(...argv);
+    expect(r.code).toBe(['run', 'create', 'exec'].includes(argv[0]!) ? 125 : 2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^corral: unknown option '--(tmpfs|privileged|bogus)'/);
+  });
+
+  it('-h before any unknown option still shows help', async () => {
+    for (const argv of [['run', '-h'], ['run', '--rm', '-h', '--tmpfs'], ['logs', '--help', '--bogus']]) {
+      const r = await outcome(...argv);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: corral (run|logs)/);
+    }
+  });
+
+  it('-h after the template is the container\'s', async () => {
+    expect((await parse('run', '--rm', 'busybox', 'df', '-h', '/s')).req).toEqual({ create: { template: 'busybox', command: ['df', '-h', '/s'], autoRemove: true }, detach: false });
+    expect((await parse('exec', 'web', 'ls', '--help')).req).toMatchObject({ ref: 'web', exec: { command: ['ls', '--help'] } });
+  });
+});
+
+describe('an unknown command', () => {
+  it('is never answered with a destructive verb', async () => {
+    expect(await usageError('top', 'web')).toEqual({ code: 2, stderr: "corral: unknown command 'top'\n" });
+    expect(await usageError('pull', 'busybox')).toEqual({ code: 2, stderr: "corral: unknown command 'pull'\n" });
+    expect((await usageError('network', 'rn', 'x')).stderr).toBe("corral: unknown command 'rn'\n");
+  });
+
+  it('still gets a harmless suggestion', async () => {
+    expect(await usageError('strat', 'web')).toEqual({ code: 2, stderr: "corral: unknown command 'strat' (Did you mean start?)\n" });
+    expect((await usageError('network', 'sl')).stderr).toBe("corral: unknown command 'sl' (Did you mean ls?)\n");
+  });
+});
+
+describe('events', () => {
+  it('takes every event type of EVENT_TYPES as a filter, and refuses others before asking corrald', async () => {
+    const { EVENT_TYPES } = await import('../../../src/api/types.js');
+    const { req } = await parse('events', '-f', 'container=web', ...EVENT_TYPES.flatMap((t) => ['-f', `type=${t}`]));
+    expect(req).toEqual({ container: ['web'], type: [...EVENT_TYPES], format: 'text' });
+    const program = buildProgram(async () => undefined, { stdout: new PassThrough() as never, stderr: new PassThrough() as never });
+    const err = await program.parseAsync(['events', '-f', 'type=exited'], { from: 'user' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`--filter type=exited: expected one of ${EVENT_TYPES.join(', ')}`);
+    expect(exitCodeFor(err, 'events')).toBe(1); // as the other --filter mistakes
   });
 });

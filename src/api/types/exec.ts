@@ -1,0 +1,8 @@
+export interface ExecRequest {
+  command: string[];
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  tty?: boolean;
+  interactive?: boolean;
+}
