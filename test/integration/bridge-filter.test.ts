@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ const children: ChildProcess[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync('/var/tmp/corral-spoof-');
+  // Container root is an unprivileged host uid (its user namespace): the directory must be open to it.
+  chmodSync(dir, 0o755);
   execFileSync('gcc', ['-static', '-O2', '-o', join(dir, 'spoof'), fileURLToPath(new URL('./fixtures/spoof.c', import.meta.url))], { stdio: 'pipe' });
 });
 
