@@ -30,6 +30,7 @@ import { deleteManifest, registerDelete, type DeleteRequest } from './commands/d
 import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
 import { registerTemplateImport, templateImport, type TemplateImportRequest } from './commands/template-import.js';
 import { load, registerLoad, type LoadRequest } from './commands/load.js';
+import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
@@ -65,6 +66,7 @@ export interface Requests {
   'network ls': NetworkLsRequest;
   'network inspect': NetworkInspectRequest;
   'network rm': NetworkRmRequest;
+  'no-registry': NoRegistryRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -101,6 +103,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'network ls': networkLs,
   'network inspect': networkInspect,
   'network rm': networkRm,
+  'no-registry': noRegistry,
 };
 
 /**
@@ -156,6 +159,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDelete(program, to('delete'));
   registerDrift(program, to('drift'));
   registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
+  registerNoRegistry(program, to('no-registry'));
   hardenParsing(program);
   return program;
 }
