@@ -30,6 +30,7 @@ import { deleteManifest, registerDelete, type DeleteRequest } from './commands/d
 import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
 import { registerTemplateImport, templateImport, type TemplateImportRequest } from './commands/template-import.js';
 import { load, registerLoad, type LoadRequest } from './commands/load.js';
+import { registerRename, rename, type RenameRequest } from './commands/rename.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
@@ -67,6 +68,7 @@ export interface Requests {
   'network inspect': NetworkInspectRequest;
   'network rm': NetworkRmRequest;
   'no-registry': NoRegistryRequest;
+  rename: RenameRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -104,6 +106,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'network inspect': networkInspect,
   'network rm': networkRm,
   'no-registry': noRegistry,
+  rename,
 };
 
 /**
@@ -160,6 +163,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDrift(program, to('drift'));
   registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
   registerNoRegistry(program, to('no-registry'));
+  registerRename(program, to('rename'));
   hardenParsing(program);
   return program;
 }

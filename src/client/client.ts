@@ -100,6 +100,10 @@ export class CorralClient {
     await this.http.json('POST', `${container(ref)}/kill${query({ signal: opts.signal })}`);
   }
 
+  rename(ref: string, name: string): Promise<{ id: string; name: string }> {
+    return this.http.json('POST', `${container(ref)}/rename${query({ name })}`);
+  }
+
   update(ref: string, limits: UpdateRequest): Promise<UpdateResponse> {
     return this.http.json('POST', `${container(ref)}/update`, { body: limits });
   }

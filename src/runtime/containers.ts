@@ -10,6 +10,7 @@ import { collectExits, waitExit } from './lifecycle/exits.js';
 import { inspectContainer, listContainers, runtimeOf, stateOf, statsOf } from './lifecycle/inspect.js';
 import { recover } from './lifecycle/recovery.js';
 import { removeContainer } from './lifecycle/remove.js';
+import { renameContainer } from './lifecycle/rename.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
 import { killContainer, signalPid1, stopContainer, waitContainer } from './lifecycle/stop.js';
 import { updateContainer } from './lifecycle/update.js';
@@ -169,6 +170,9 @@ export class Containers {
   }
   remove(ref: string, force: boolean): Promise<void> {
     return removeContainer(this.rt, ref, force);
+  }
+  rename(ref: string, name: unknown): Promise<ContainerConfig> {
+    return renameContainer(this.rt, ref, name);
   }
   update(ref: string, body: unknown): Promise<{ id: string; applied: AppliedSetting[] }> {
     return updateContainer(this.rt, ref, body);
