@@ -31,6 +31,8 @@ import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
 import { registerTemplateImport, templateImport, type TemplateImportRequest } from './commands/template-import.js';
 import { load, registerLoad, type LoadRequest } from './commands/load.js';
 import { registerRename, rename, type RenameRequest } from './commands/rename.js';
+import { pause, registerPause, type PauseRequest } from './commands/pause.js';
+import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpause.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
@@ -69,6 +71,8 @@ export interface Requests {
   'network rm': NetworkRmRequest;
   'no-registry': NoRegistryRequest;
   rename: RenameRequest;
+  pause: PauseRequest;
+  unpause: UnpauseRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -107,6 +111,8 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'network rm': networkRm,
   'no-registry': noRegistry,
   rename,
+  pause,
+  unpause,
 };
 
 /**
@@ -164,6 +170,8 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
   registerNoRegistry(program, to('no-registry'));
   registerRename(program, to('rename'));
+  registerPause(program, to('pause'));
+  registerUnpause(program, to('unpause'));
   hardenParsing(program);
   return program;
 }

@@ -100,6 +100,14 @@ export class CorralClient {
     await this.http.json('POST', `${container(ref)}/kill${query({ signal: opts.signal })}`);
   }
 
+  async pause(ref: string): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/pause`);
+  }
+
+  async unpause(ref: string): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/unpause`);
+  }
+
   rename(ref: string, name: string): Promise<{ id: string; name: string }> {
     return this.http.json('POST', `${container(ref)}/rename${query({ name })}`);
   }

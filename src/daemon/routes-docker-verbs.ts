@@ -8,4 +8,12 @@ export function registerDockerVerbRoutes(r: Router, c: Containers): void {
     const renamed = await c.rename(ctx.params.ref!, ctx.query.get('name') ?? '');
     sendJson(res, 200, { id: renamed.id, name: renamed.name });
   });
+  r.on('POST', '/v1/containers/:ref/pause', async (ctx, res) => {
+    await c.pause(ctx.params.ref!);
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/unpause', async (ctx, res) => {
+    await c.unpause(ctx.params.ref!);
+    res.writeHead(204).end();
+  });
 }

@@ -11,6 +11,7 @@ import { inspectContainer, listContainers, runtimeOf, stateOf, statsOf } from '.
 import { recover } from './lifecycle/recovery.js';
 import { removeContainer } from './lifecycle/remove.js';
 import { renameContainer } from './lifecycle/rename.js';
+import { pauseContainer, unpauseContainer } from './lifecycle/pause.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
 import { killContainer, signalPid1, stopContainer, waitContainer } from './lifecycle/stop.js';
 import { updateContainer } from './lifecycle/update.js';
@@ -170,6 +171,12 @@ export class Containers {
   }
   remove(ref: string, force: boolean): Promise<void> {
     return removeContainer(this.rt, ref, force);
+  }
+  pause(ref: string): Promise<void> {
+    return pauseContainer(this.rt, ref);
+  }
+  unpause(ref: string): Promise<void> {
+    return unpauseContainer(this.rt, ref);
   }
   rename(ref: string, name: unknown): Promise<ContainerConfig> {
     return renameContainer(this.rt, ref, name);

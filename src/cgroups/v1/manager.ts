@@ -12,16 +12,22 @@ import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentCompon
 import * as blkio from './blkio.js';
 import * as cpu from './cpu.js';
 import * as cpuset from './cpuset.js';
+import * as freezer from './freezer.js';
 import { cloneCpusetToChildren, fillCpuset } from './cpuset.js';
 import * as memory from './memory.js';
 import { ensureMemoryHierarchy } from './memory.js';
 import * as pids from './pids.js';
+
+/** How long a freeze may take before it is undone (a task in uninterruptible sleep holds it up). */
+const FREEZE_TIMEOUT_MS = 10_000;
 
 /** The controller files, in the order apply() runs them. */
 const MODULES: readonly ControllerModule<unknown>[] = [cpuset, cpu, memory, pids, blkio];
 
 /** The v1 controllers Corral puts containers into, in the order their paths are listed. */
 export const V1_USED_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'] as const;
+/** Hierarchies a container is put in for what they do, not for limits: the freezer (pause). */
+const V1_JOINED_CONTROLLERS = ['freezer'] as const;
 
 export interface V1ManagerOptions extends CgroupManagerOptions {
   /** Mounted hierarchies (from detection); those without a used controller are ignored. */
@@ -48,9 +54,14 @@ export class V1CgroupManager implements CgroupManager {
   constructor(private readonly opts: V1ManagerOptions) {
     this.parent = parentComponents(opts.parent);
     const used = new Set<string>(V1_USED_CONTROLLERS);
-    const rank = (h: V1Hierarchy) => V1_USED_CONTROLLERS.findIndex((c) => h.controllers.includes(c));
-    this.hierarchies = opts.hierarchies.filter((h) => h.controllers.some((c) => used.has(c))).sort((a, b) => rank(a) - rank(b));
-    if (this.hierarchies.length === 0) {
+    const joined = new Set<string>([...used, ...V1_JOINED_CONTROLLERS]);
+    // Limit hierarchies first in V1_USED_CONTROLLERS order, the freezer after them.
+    const rank = (h: V1Hierarchy) => {
+      const i = V1_USED_CONTROLLERS.findIndex((c) => h.controllers.includes(c));
+      return i < 0 ? V1_USED_CONTROLLERS.length : i;
+    };
+    this.hierarchies = opts.hierarchies.filter((h) => h.controllers.some((c) => joined.has(c))).sort((a, b) => rank(a) - rank(b));
+    if (!this.hierarchies.some((h) => h.controllers.some((c) => used.has(c)))) {
       // Without a cgroup Corral could neither limit, list nor kill a container's processes.
       const root = opts.hierarchies[0]?.mountpoint.replace(/\/[^/]*$/, '') ?? '(no v1 hierarchy)';
       throw new CgroupError('use', root, `none of the v1 controllers ${V1_USED_CONTROLLERS.join(', ')} is mounted`);
@@ -167,6 +178,27 @@ export class V1CgroupManager implements CgroupManager {
     checkCgroupName(id);
     const dir = this.dirOf('memory', id);
     return dir ? memory.oomKills(dir) : 0;
+  }
+
+  freeze(id: string): Promise<void> {
+    return freezer.freeze(this.freezerDir(id), this.opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS);
+  }
+
+  thaw(id: string): Promise<void> {
+    return freezer.thaw(this.freezerDir(id), this.opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS);
+  }
+
+  async frozen(id: string): Promise<boolean> {
+    checkCgroupName(id);
+    const dir = this.dirOf(freezer.CONTROLLER, id);
+    return dir ? freezer.frozen(dir) : false;
+  }
+
+  private freezerDir(id: string): string {
+    checkCgroupName(id);
+    const dir = this.dirOf(freezer.CONTROLLER, id);
+    if (!dir) throw new CgroupError('pause', join(this.cgroupRoot(), freezer.CONTROLLER), 'no cgroup v1 freezer hierarchy is mounted on this host');
+    return dir;
   }
 
   /** Where the hierarchies are mounted (`/sys/fs/cgroup`). */

@@ -41,13 +41,13 @@ describe('V1CgroupManager', () => {
   it('puts a container in <hierarchy>/<parent>/<id> of each used hierarchy', async () => {
     const { m, root } = await setup();
     await m.create('c1');
-    const dirs = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'].map((h) => `${root}/${h}/corral/c1`);
+    const dirs = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'freezer'].map((h) => `${root}/${h}/corral/c1`);
     expect(m.paths('c1')).toEqual(dirs);
     expect(m.procsFiles('c1')).toEqual(dirs.map((d) => `${d}/cgroup.procs`));
     for (const d of dirs) expect(await exists(d)).toBe(true);
-    // Hierarchies Corral does not use are left alone.
+    // The freezer (for pause) too; hierarchies Corral does not use are left alone.
+    expect(await exists(`${root}/freezer/corral/c1`)).toBe(true);
     expect(await exists(`${root}/devices/corral`)).toBe(false);
-    expect(await exists(`${root}/freezer/corral`)).toBe(false);
   });
 
   it('copies cpuset.cpus and cpuset.mems down to the parent and lets the kernel clone them into containers', async () => {
