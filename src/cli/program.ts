@@ -33,6 +33,9 @@ import { load, registerLoad, type LoadRequest } from './commands/load.js';
 import { registerRename, rename, type RenameRequest } from './commands/rename.js';
 import { pause, registerPause, type PauseRequest } from './commands/pause.js';
 import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpause.js';
+import { registerTop, top, type TopRequest } from './commands/top.js';
+import { port, registerPort, type PortRequest } from './commands/port.js';
+import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
@@ -73,6 +76,9 @@ export interface Requests {
   rename: RenameRequest;
   pause: PauseRequest;
   unpause: UnpauseRequest;
+  top: TopRequest;
+  port: PortRequest;
+  diff: DiffRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -113,6 +119,9 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   rename,
   pause,
   unpause,
+  top,
+  port,
+  diff,
 };
 
 /**
@@ -172,6 +181,9 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerRename(program, to('rename'));
   registerPause(program, to('pause'));
   registerUnpause(program, to('unpause'));
+  registerTop(program, to('top'));
+  registerPort(program, to('port'));
+  registerDiff(program, to('diff'));
   hardenParsing(program);
   return program;
 }

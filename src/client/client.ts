@@ -15,7 +15,7 @@ import type {
 } from '../api/types.js';
 import { CorralError } from '../errors.js';
 import { HttpTransport } from './http.js';
-import type { CorralEvent } from '../api/types.js';
+import type { ContainerChange, ContainerTop, CorralEvent } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -106,6 +106,14 @@ export class CorralClient {
 
   async unpause(ref: string): Promise<void> {
     await this.http.json('POST', `${container(ref)}/unpause`);
+  }
+
+  top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTop> {
+    return this.http.json('GET', `${container(ref)}/top${query({ ps_args: psArgs.length > 0 ? psArgs.join(' ') : undefined })}`);
+  }
+
+  changes(ref: string): Promise<ContainerChange[]> {
+    return this.http.json('GET', `${container(ref)}/changes`);
   }
 
   rename(ref: string, name: string): Promise<{ id: string; name: string }> {

@@ -8,6 +8,12 @@ export function registerDockerVerbRoutes(r: Router, c: Containers): void {
     const renamed = await c.rename(ctx.params.ref!, ctx.query.get('name') ?? '');
     sendJson(res, 200, { id: renamed.id, name: renamed.name });
   });
+  // ps options as Docker's API takes them: one string, split on spaces.
+  r.on('GET', '/v1/containers/:ref/top', async (ctx, res) => {
+    const psArgs = (ctx.query.get('ps_args') ?? '').split(' ').filter(Boolean);
+    sendJson(res, 200, await c.top(ctx.params.ref!, psArgs));
+  });
+  r.on('GET', '/v1/containers/:ref/changes', async (ctx, res) => sendJson(res, 200, await c.diff(ctx.params.ref!)));
   r.on('POST', '/v1/containers/:ref/pause', async (ctx, res) => {
     await c.pause(ctx.params.ref!);
     res.writeHead(204).end();

@@ -1,4 +1,5 @@
 import type { AppliedSetting } from '../cgroups/limits.js';
+import type { ContainerChange, ContainerTop } from '../api/types.js';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, StatsSample } from '../api/types.js';
 import { attachSocketPath, exitsDir } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -12,6 +13,8 @@ import { recover } from './lifecycle/recovery.js';
 import { removeContainer } from './lifecycle/remove.js';
 import { renameContainer } from './lifecycle/rename.js';
 import { pauseContainer, unpauseContainer } from './lifecycle/pause.js';
+import { topContainer } from './lifecycle/top.js';
+import { diffContainer } from './lifecycle/diff.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
 import { killContainer, signalPid1, stopContainer, waitContainer } from './lifecycle/stop.js';
 import { updateContainer } from './lifecycle/update.js';
@@ -123,6 +126,12 @@ export class Containers {
   }
   stats(ref: string): Promise<StatsSample> {
     return statsOf(this.rt, ref);
+  }
+  top(ref: string, psArgs: readonly string[]): Promise<ContainerTop> {
+    return topContainer(this.rt, ref, psArgs);
+  }
+  diff(ref: string): Promise<ContainerChange[]> {
+    return diffContainer(this.rt, ref);
   }
   runtimeOf(ref: string): Promise<{ config: ContainerConfig; pid: number; pidStartTime: number }> {
     return runtimeOf(this.rt, ref);
