@@ -36,6 +36,8 @@ import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpaus
 import { registerTop, top, type TopRequest } from './commands/top.js';
 import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
+import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
+import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
@@ -79,6 +81,8 @@ export interface Requests {
   top: TopRequest;
   port: PortRequest;
   diff: DiffRequest;
+  'container prune': ContainerPruneRequest;
+  'system df': SystemDfRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -122,6 +126,8 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   top,
   port,
   diff,
+  'container prune': containerPrune,
+  'system df': systemDf,
 };
 
 /**
@@ -184,6 +190,8 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerTop(program, to('top'));
   registerPort(program, to('port'));
   registerDiff(program, to('diff'));
+  registerContainerPrune(program, to('container prune'));
+  registerSystemDf(program, to('system df'));
   hardenParsing(program);
   return program;
 }

@@ -15,7 +15,7 @@ import type {
 } from '../api/types.js';
 import { CorralError } from '../errors.js';
 import { HttpTransport } from './http.js';
-import type { ContainerChange, ContainerTop, CorralEvent } from '../api/types.js';
+import type { ContainerChange, ContainerTop, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -114,6 +114,14 @@ export class CorralClient {
 
   changes(ref: string): Promise<ContainerChange[]> {
     return this.http.json('GET', `${container(ref)}/changes`);
+  }
+
+  prune(): Promise<PruneReport> {
+    return this.http.json('POST', '/v1/containers/prune');
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.http.json('GET', '/v1/system/df');
   }
 
   rename(ref: string, name: string): Promise<{ id: string; name: string }> {

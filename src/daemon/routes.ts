@@ -155,7 +155,7 @@ export function buildRouter(d: RouteDeps): Router {
   r.on('POST', '/v1/containers/:ref/update', async (ctx, res) => {
     sendJson(res, 200, await c.update(ctx.params.ref!, await readJson(ctx.req)));
   });
-  registerDockerVerbRoutes(r, c);
+  registerDockerVerbRoutes(r, c, d.templates);
   r.on('GET', '/v1/containers/:ref/stats', async (ctx, res) => sendJson(res, 200, await c.stats(ctx.params.ref!)));
   r.on('POST', '/v1/containers/:ref/exec', async (ctx, res) => {
     sendJson(res, 201, { id: await d.exec.create(ctx.params.ref!, await readJson(ctx.req)) });

@@ -1,5 +1,5 @@
 import type { AppliedSetting } from '../cgroups/limits.js';
-import type { ContainerChange, ContainerTop } from '../api/types.js';
+import type { ContainerChange, ContainerTop, DiskUsage, PruneReport, TemplateInfo } from '../api/types.js';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, StatsSample } from '../api/types.js';
 import { attachSocketPath, exitsDir } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -15,6 +15,8 @@ import { renameContainer } from './lifecycle/rename.js';
 import { pauseContainer, unpauseContainer } from './lifecycle/pause.js';
 import { topContainer } from './lifecycle/top.js';
 import { diffContainer } from './lifecycle/diff.js';
+import { pruneContainers } from './lifecycle/prune.js';
+import { diskUsage } from './lifecycle/df.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
 import { killContainer, signalPid1, stopContainer, waitContainer } from './lifecycle/stop.js';
 import { updateContainer } from './lifecycle/update.js';
@@ -133,6 +135,9 @@ export class Containers {
   diff(ref: string): Promise<ContainerChange[]> {
     return diffContainer(this.rt, ref);
   }
+  diskUsage(templates: readonly TemplateInfo[]): Promise<DiskUsage> {
+    return diskUsage(this.rt, templates);
+  }
   runtimeOf(ref: string): Promise<{ config: ContainerConfig; pid: number; pidStartTime: number }> {
     return runtimeOf(this.rt, ref);
   }
@@ -186,6 +191,9 @@ export class Containers {
   }
   unpause(ref: string): Promise<void> {
     return unpauseContainer(this.rt, ref);
+  }
+  prune(): Promise<PruneReport> {
+    return pruneContainers(this.rt);
   }
   rename(ref: string, name: unknown): Promise<ContainerConfig> {
     return renameContainer(this.rt, ref, name);

@@ -21,5 +21,6 @@ export interface PruneReport {
 export interface DiskUsage {
   templates: { name: string; size: number; containers: number }[];
   containers: { id: string; name: string; template: string; status: string; size: number }[];
-  volumes: { source: string; target: string; containers: string[]; size: number }[];
+  /** Host directories bound in (`-v`): not Corral's to size (null). */
+  volumes: { source: string; target: string; containers: string[]; size: number | null }[];
 }
