@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, HealthState } from '../api/types.js';
 import type { AppliedSetting } from '../cgroups/limits.js';
@@ -71,6 +71,8 @@ export class ContainerStore {
       await mkdir(l.upper, { mode: 0o755 });
       await mkdir(l.work, { mode: 0o700 });
       await mkdir(l.mountpoint, { mode: 0o755 });
+      // The upper layer's top is the container's "/": owned by its root, a host id of its range.
+      if (config.userns.mode === 'private') await chown(l.upper, config.userns.uidBase, config.userns.gidBase);
     } catch (err) {
       throw fsError('create', this.dir(config.id), err);
     }

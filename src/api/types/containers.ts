@@ -7,7 +7,20 @@ export interface VolumeSpec {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+  /**
+   * `-v SRC:DST:idmap`: mounted through the container's user namespace, so its files keep their
+   * host owners (container root acts as host root on them). Without it, files the container makes
+   * belong to its own host id range.
+   */
+  idmap?: boolean;
 }
+
+/**
+ * The container's user namespace: `private` (the default) maps its ids 0..size-1 onto host ids
+ * from uidBase/gidBase, a range of Corral's pool held by this container alone; `host` shares the
+ * host's (container root is host root: `--userns host`).
+ */
+export type UsernsConfig = { mode: 'host' } | { mode: 'private'; uidBase: number; gidBase: number; size: number };
 
 /** POST /v1/containers: everything `corral create`/`run` can set. Validated by src/runtime/spec.ts. */
 export interface CreateRequest {
@@ -23,6 +36,8 @@ export interface CreateRequest {
   hostname?: string;
   readOnly?: boolean;
   volumes?: VolumeSpec[];
+  /** `host` shares the host's user namespace; absent or `private`: one of its own (the default). */
+  userns?: 'host' | 'private';
   capAdd?: string[];
   capDrop?: string[];
   init?: boolean;
@@ -56,6 +71,13 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /**
+   * Docker's `--security-opt` as its API takes it: `seccomp=unconfined`, `seccomp=<profile JSON>`
+   * (the CLI sends the file's text), `no-new-privileges`. Validated by src/security/seccomp.ts.
+   */
+  securityOpt?: string[];
+  /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
+  seccompSource?: string;
 }
 
 /** Docker's restart policies. */
@@ -93,7 +115,19 @@ export interface ContainerConfig {
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
+  seccomp: SeccompConfig;
+  userns: UsernsConfig;
   createdAt: string;
+}
+
+/** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */
+export interface SeccompConfig {
+  /** `default`: Corral's profile (Docker's semantics); `custom`: the user's; `unconfined`: no filter. */
+  profile: 'default' | 'custom' | 'unconfined';
+  /** The file a custom profile was read from. */
+  source: string | null;
+  /** sha256 of the profile text in force (seccomp.json); null when unconfined. */
+  sha256: string | null;
 }
 
 /** A validated health check (Docker's HEALTHCHECK; onFailure as Podman's --health-on-failure). */
@@ -171,7 +205,8 @@ export interface ContainerInspect {
   networkSettings: NetworkSettings;
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
-  cgroup: { driver: 'v1' | 'v2'; paths: string[] };
+  /** `paths`: where the limits are (one per hierarchy); `processes`: their children holding the processes. */
+  cgroup: { driver: 'v1' | 'v2'; paths: string[]; processes: string[] };
   /** Each limit: what the user asked for and what was written to which kernel file. */
   limits: AppliedSetting[];
   logPath: string;

@@ -1,9 +1,11 @@
-import type { ContainerConfig } from '../../api/types.js';
+import type { ContainerConfig, CreateRequest } from '../../api/types.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
 import { limitsFromFlags, readHostResources } from '../limits.js';
-import { configFromRequest } from '../spec.js';
+import { seccompCacheDir } from '../../config.js';
+import { writeSeccompFiles } from '../../security/seccomp.js';
+import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
 
 /**
@@ -26,13 +28,20 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host);
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
+  const seccomp = seccompFromRequest(request as Partial<CreateRequest>, config.capabilities);
   const commit = async (): Promise<void> => {
     // Networks, addresses and host ports are checked before anything is made.
     await rt.net?.validate(config);
     rt.index.reserve(config.name, config.id);
     try {
+      // The range is the container's from here to rm (a create cut short gives it back).
+      if (config.userns.mode === 'private') config.userns = { mode: 'private', ...(await rt.idmap.allocate(config.id)) };
       await rt.store.prepare(config);
       crashPoint('create:prepared');
+      await writeSeccompFiles(rt.store.dir(config.id), seccomp, {
+        compile: (flat, out) => rt.processes.compileSeccomp(rt.deps.shim, flat, out),
+        cacheDir: seccompCacheDir(rt.deps.paths),
+      });
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
       await rt.store.commit(config);
@@ -41,6 +50,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     } catch (err) {
       rt.index.release(config.name, config.id);
       await rt.store.destroy(config.id).catch(() => {});
+      await rt.idmap.release(config.id).catch(() => {});
       throw err;
     }
   };

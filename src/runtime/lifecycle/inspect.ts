@@ -91,7 +91,7 @@ function brokenSummary(id: string, reason: string): ContainerSummary {
 export async function inspectContainer(rt: Runtime, ref: string): Promise<ContainerInspect> {
   const c = rt.resolve(ref);
   const layout = rt.store.layout(c.id);
-  const lower = await rt.deps.templates.resolve(c.template).then((t) => [t.rootfs], () => []);
+  const lower = await rt.deps.templates.resolve(c.template).then((t) => t.layers, () => []);
   const state = await visibleState(rt, c.id);
   return {
     id: c.id,
@@ -103,7 +103,7 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
     },
     rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
     mounts: mountPlan(c, lower, layout),
-    cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id) },
+    cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id), processes: rt.deps.cgroups.processPaths(c.id) },
     limits: await rt.store.readApplied(c.id),
     logPath: rt.store.file(c.id, 'container.log'),
   };
