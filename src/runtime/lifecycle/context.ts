@@ -8,6 +8,7 @@ import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import { isSameProcess } from '../../system/procfs.js';
 import { ExecaRunner, type Runner } from '../../system/runner.js';
 import { Disks, realHost, type HostView } from '../../storage/index.js';
+import type { ResolvedTemplate } from '../../rootfs/templates.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
@@ -27,16 +28,7 @@ export interface TemplateSource {
    * lowerdir order; `rootfs` is the top one, kept for callers of the one-layer days) and the
    * template's defaults ('' = none).
    */
-  resolve(name: string): Promise<{
-    rootfs: string;
-    layers: string[];
-    env: string[];
-    command: string[];
-    entrypoint: string[];
-    workdir: string;
-    user: string;
-    stopSignal: string;
-  }>;
+  resolve(name: string): Promise<ResolvedTemplate>;
 }
 
 export type { Logger };
