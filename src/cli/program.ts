@@ -220,7 +220,9 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     exitCode = await (HANDLERS[name] as (ctx: Context, r: typeof req) => Promise<number>)(createContext(globals, io), req);
   }, io);
   program.hook('preAction', (_root, action) => {
-    command = action.name();
+    // `network create` is not `create`: a subcommand is named with its parent's name.
+    const parent = action.parent;
+    command = parent && parent !== program ? `${parent.name()} ${action.name()}` : action.name();
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
