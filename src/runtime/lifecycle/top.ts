@@ -23,7 +23,10 @@ export async function topContainer(rt: Runtime, ref: string, psArgs: readonly st
     return { titles: ['PID', 'USER', 'TIME', 'CMD'], processes: rows.map((r) => [String(r.pid), r.user, r.time, r.cmd]) };
   }
   for (const a of psArgs) if (typeof a !== 'string' || a.includes('\0')) throw new ValidationError('top: invalid ps option');
-  const out = await runner.run('ps', psArgs);
+  // ps selects by default only the caller's own processes (euid and terminal); a container's, in
+  // its own user namespace, are another uid's: select every process unless the options choose.
+  const selects = psArgs.some((a) => /^-[^-]*[eAapgGuUt]/.test(a) || /^[a-zA-Z]*[ax][a-zA-Z]*$/.test(a));
+  const out = await runner.run('ps', selects ? psArgs : ['-e', ...psArgs]);
   return filterPs(out.stdout, new Set(pids));
 }
 
