@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHIM, corral, installation } from '../support/corral.js';
+import { processStartTimeSync } from '../../src/system/procfs.js';
 
 /**
  * The monitor's exit record on a full disk (docs/shim.md, exit.json): the monitor is driven
@@ -10,14 +11,8 @@ import { SHIM, corral, installation } from '../support/corral.js';
  * made here; the test fills that tmpfs, then SIGKILLs the container's PID 1.
  */
 
-function starttime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+/** Field 22 of /proc/PID/stat, as the monitor reports it (text). */
+const starttime = (pid: number): string | undefined => processStartTimeSync(pid)?.toString();
 
 /** The monitor's first report line (`started PID START` or `failed …`). */
 function reportLine(monitor: ChildProcess): Promise<string> {
