@@ -263,4 +263,6 @@ export interface ContainerSummary {
   ports: PortBinding[];
   /** The manifest the container came from (its `corral.manifest` label), if any. */
   manifest: string | null;
+  /** Its labels (`ps --filter label=`, `{{.Labels}}`). */
+  labels: Record<string, string>;
 }

@@ -72,6 +72,7 @@ export async function listContainers(rt: Runtime, all: boolean): Promise<Contain
         startedAt: s.startedAt,
         finishedAt: s.finishedAt,
         manifest: c.labels['corral.manifest'] ?? null,
+        labels: c.labels,
         ...(rt.net?.summary(c, s.status === 'running' || s.status === 'paused') ?? { networkMode: c.network.mode, networks: [], ports: [] }),
       };
     }),
@@ -84,7 +85,7 @@ export async function listContainers(rt: Runtime, all: boolean): Promise<Contain
 function brokenSummary(id: string, reason: string): ContainerSummary {
   return {
     id, name: id.slice(0, 12), template: '', command: [], status: 'broken', statusText: `Broken: ${reason}`, exitCode: null, pid: null,
-    createdAt: '', startedAt: null, finishedAt: null, manifest: null, networkMode: 'none', networks: [], ports: [],
+    createdAt: '', startedAt: null, finishedAt: null, manifest: null, labels: {}, networkMode: 'none', networks: [], ports: [],
   };
 }
 
