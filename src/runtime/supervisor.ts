@@ -1,5 +1,5 @@
 import type { ContainerConfig, ContainerState } from '../api/types.js';
-import { decide, formatRestartPolicy, KUBERNETES_BACKOFF, type Backoff } from './restart-policy.js';
+import { decide, formatRestartPolicy, DEFAULT_BACKOFF, type Backoff } from './restart-policy.js';
 import type { ContainerStore } from './store.js';
 import type { Logger } from '../util/logger.js';
 
@@ -24,7 +24,7 @@ export class Supervisor {
   private readonly backoff: Backoff;
 
   constructor(private readonly d: SupervisorDeps) {
-    this.backoff = d.backoff ?? KUBERNETES_BACKOFF;
+    this.backoff = d.backoff ?? DEFAULT_BACKOFF;
   }
 
   /** Called for every exit corrald learns about (also those that happened while it was away). */

@@ -30,7 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bridgePrefix: testBridgePrefix(),
   };
   const ipForwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
-  const daemon = spawn(process.execPath, [DAEMON, ...daemonArgs(inst), '--log-level', 'debug', '--restart-backoff-base', '200ms'], {
+  const daemon = spawn(process.execPath, [DAEMON, ...daemonArgs(inst), '--log-level', 'debug'], {
     cwd: ROOT,
     detached: true,
     stdio: 'ignore',
