@@ -20,7 +20,7 @@ import { groupId } from '../system/groups.js';
 import { parseDuration } from '../util/time.js';
 import { dirname, join } from 'node:path';
 import { ExecaRunner } from '../system/runner.js';
-import { NetnsStore, NetworkRegistry } from '../network/index.js';
+import { NetnsStore, NetworkRegistry, SocketPortHolder } from '../network/index.js';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -64,7 +64,7 @@ const program = new Command('corrald')
       const backoff = { baseMs, maxMs, resetAfterMs };
       const runner = new ExecaRunner();
       const network = {
-        registry: new NetworkRegistry({ runner, dataRoot: paths.dataRoot, prefix: paths.bridgePrefix, defaultSubnet: opts.defaultSubnet, log: (m: string) => log.info(m) }),
+        registry: new NetworkRegistry({ runner, dataRoot: paths.dataRoot, prefix: paths.bridgePrefix, defaultSubnet: opts.defaultSubnet, portHolder: new SocketPortHolder(), log: (m: string) => log.info(m) }),
         netns: new NetnsStore(paths.runRoot, runner),
         runner,
         nsenter: await findProgram('nsenter'),
