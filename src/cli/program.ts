@@ -3,6 +3,7 @@ import type { CreateRequest } from '../api/types.js';
 import { createContext, processIo, type Context, type GlobalOptions, type Io } from './context.js';
 import { exitCodeFor, formatError } from './errors.js';
 import { hardenParsing } from './parsing.js';
+import { addExamples } from './examples.js';
 import { create, registerCreate } from './commands/create.js';
 import { exec, registerExec, type ExecCommandRequest } from './commands/exec.js';
 import { inspect, registerInspect, type InspectRequest } from './commands/inspect.js';
@@ -41,6 +42,8 @@ import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
+import { completion, registerCompletion, type CompletionRequest } from './commands/completion.js';
+import { completeWords } from './completion/names.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
@@ -91,6 +94,7 @@ export interface Requests {
   diff: DiffRequest;
   'container prune': ContainerPruneRequest;
   'system df': SystemDfRequest;
+  completion: CompletionRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -142,6 +146,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   diff,
   'container prune': containerPrune,
   'system df': systemDf,
+  completion,
 };
 
 /**
@@ -208,12 +213,16 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDiff(program, to('diff'));
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
+  registerCompletion(program, to('completion'));
+  addExamples(program);
   hardenParsing(program);
   return program;
 }
 
 /** Parse argv, run the command, and return the exit code; errors are printed here, once. */
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  // The completion scripts' helper: not a command of the tree (never in --help or suggestions).
+  if (argv[0] === '__complete') return completeWords(buildProgram(async () => {}, io), argv.slice(1), io);
   let exitCode = 0;
   let command: string | undefined;
   const program = buildProgram(async (name, req, globals) => {
