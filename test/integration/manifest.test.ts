@@ -43,7 +43,7 @@ describe('manifests', () => {
       await corral(['update', '--memory', '300m', 'api']);
       const drift = await corral(['drift', '-f', ex('web-stack.yaml')]);
       expect(drift.exitCode).toBe(4);
-      expect(drift.stdout).toMatch(/api\s+~ update\s+limits\.memory: 300m -> 536870912 \(changed outside the manifest\)/);
+      expect(drift.stdout).toMatch(/api\s+~ update\s+limits\.memory: 300Mi -> 512Mi \(changed outside the manifest\)/);
       expect((await corral(['apply', '-f', ex('web-stack.yaml')])).exitCode).toBe(0);
       const apiAfter = await inspect('api');
       expect(apiAfter.state.pid).toBe(api.state.pid);
