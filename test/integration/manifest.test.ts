@@ -74,7 +74,7 @@ describe('manifests', () => {
       const pid = (await inspect('svc-a')).state.pid;
       write('sleep 300', '96Mi', '  svc-b:\n    template: busybox\n    command: [sleep, "300"]\n');
       const up = await corral(['apply', '-f', file]);
-      expect(up.stdout).toMatch(/svc-a\s+~ update\s+limits\.memory: 67108864 -> 100663296/);
+      expect(up.stdout).toMatch(/svc-a\s+~ update\s+limits\.memory: 64Mi -> 96Mi/);
       expect((await inspect('svc-a')).state.pid).toBe(pid);
       write('sleep 301', '96Mi', '  svc-b:\n    template: busybox\n    command: [sleep, "300"]\n');
       const re = await corral(['apply', '-f', file]);
