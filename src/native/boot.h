@@ -17,4 +17,11 @@ int boot_mounts(int rootfd);
  * init and getty can reopen /dev/console (LXC chowns its console the same
  * way). No map: nothing to do. */
 int boot_console_own(int slave, const char *uid_map, const char *gid_map);
+
+/* The monitor's own hold on the console's slave: a getty's vhangup(2)
+ * closes every other opener, and a pty master with no slave left reads
+ * EIO, which the monitor takes as the end of output. Released once PID 1
+ * has exited, so draining still ends at EOF. */
+void boot_console_hold(int slave);
+void boot_console_release(void);
 #endif
