@@ -20,10 +20,17 @@ async function exec(...cmd: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-/** `systemctl is-system-running --wait` blocks until the boot is over (systemd's own word). */
+/**
+ * `systemctl is-system-running --wait` blocks until the boot is over (systemd's own word). Asked
+ * before systemd listens on /run/systemd/private it prints nothing ("Failed to connect to bus"):
+ * then it is asked again.
+ */
 async function bootFinished(): Promise<string> {
-  const r = await corral(['exec', name, 'systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 });
-  return r.stdout.trim();
+  return until(
+    'systemd to answer is-system-running',
+    async () => (await corral(['exec', name, 'systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 })).stdout.trim() || undefined,
+    180_000,
+  );
 }
 
 /** The first bytes sshd sends on a TCP connection to the published port on the host's loopback. */
