@@ -24,6 +24,7 @@ import { registerUpdate, update, type UpdateCommandRequest } from './commands/up
 import { registerStats, stats, type StatsRequest } from './commands/stats.js';
 import { events, registerEvents, type EventsRequest } from './commands/events.js';
 import { attach, registerAttach, type AttachRequest } from './commands/attach.js';
+import { consoleCmd, registerConsole, type ConsoleRequest } from './commands/console.js';
 import { registerWait, wait, type WaitRequest } from './commands/wait.js';
 import { registerValidate, validate, type ValidateRequest } from './commands/validate.js';
 import { explain, registerExplain, type ExplainRequest } from './commands/explain.js';
@@ -74,6 +75,7 @@ export interface Requests {
   stats: StatsRequest;
   events: EventsRequest;
   attach: AttachRequest;
+  console: ConsoleRequest;
   wait: WaitRequest;
   validate: ValidateRequest;
   explain: ExplainRequest;
@@ -126,6 +128,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   stats,
   events,
   attach,
+  console: consoleCmd,
   wait,
   validate,
   explain,
@@ -196,6 +199,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerStats(program, to('stats'));
   registerEvents(program, to('events'));
   registerAttach(program, to('attach'));
+  registerConsole(program, to('console'));
   registerWait(program, to('wait'));
   registerValidate(program, to('validate'));
   registerExplain(program, to('explain'));

@@ -110,6 +110,8 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
+  // A system container: /run, /run/lock, /tmp and its own cgroup tree (docs/shim.md, step 5b).
+  if (c.boot) args.push('--boot');
   args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
 }

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "mounts.h"
 #include "process.h"
 #include "sync.h"
@@ -22,6 +23,7 @@ struct init_opts {
   const char *hostname;
   int wait_run; /* create-then-start: READY, then wait for RUN before step 8 */
   int userns;   /* --userns: make a user namespace (steps 0a-0f) */
+  int boot;     /* --boot: a system container (boot.h) */
   int net_owned; /* the joined network namespace belongs to the container's user namespace */
   int unshare;  /* --unshare LIST: CLONE_NEW* flags to unshare ourselves */
   const char *unshare_list;
@@ -76,6 +78,10 @@ static int parse(int argc, char **argv, struct init_opts *o) {
     }
     if (strcmp(opt, "--userns") == 0) {
       o->userns = 1;
+      continue;
+    }
+    if (strcmp(opt, "--boot") == 0) {
+      o->boot = 1;
       continue;
     }
     int need = strcmp(opt, "--bind") == 0 ? 3 : 1;
@@ -143,6 +149,7 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
     step(dev_setup(rootfd, o->m.tty));
     step(mount_user_binds(rootfd, &o->m));
   }
+  if (o->boot) step(boot_mounts(rootfd));
   step(mount_masks(rootfd, &o->m));
   /* 6-7. */
   step(rootfs_pivot(rootfd, o->m.read_only));

@@ -65,6 +65,7 @@ export class Containers {
           await startLocked(rt, c, {});
         }),
       onRestart: (c, attempt) => deps.events?.record('restart', c, { attempt, policy: formatRestartPolicy(c.restartPolicy) }),
+      onReboot: (c) => deps.events?.record('restart', c, { reason: 'reboot' }),
     });
     rt.health = new HealthMonitor({
       store: rt.store,

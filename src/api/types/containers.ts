@@ -80,6 +80,13 @@ export interface CreateRequest {
   securityOpt?: string[];
   /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
   seccompSource?: string;
+  /**
+   * A system container (`--boot`): the template's `/sbin/init` runs as PID 1 with what systemd's
+   * container interface asks for (docs/vps.md, "System containers").
+   */
+  boot?: boolean;
+  /** The signal `stop` sends first (Docker's `--stop-signal`): a name (`SIGTERM`, `RTMIN+3`) or a number. */
+  stopSignal?: string;
 }
 
 /** How a container's disk quota is kept (see docs/vps.md, "Disk quotas"). */
@@ -143,6 +150,10 @@ export interface ContainerConfig {
   createdAt: string;
   /** `--storage-opt size=`: a disk of its own; absent or null: the writable layer shares the data root. */
   storage?: DiskConfig | null;
+  /** A system container: PID 1 is the template's init, booted (`--boot`). */
+  boot: boolean;
+  /** What `stop` sends first, normalized (`SIGTERM`, `SIGRTMIN+3`, or a number as text). */
+  stopSignal: string;
 }
 
 /** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */

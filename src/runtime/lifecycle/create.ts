@@ -8,6 +8,18 @@ import { seccompCacheDir } from '../../config.js';
 import { writeSeccompFiles } from '../../security/seccomp.js';
 import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
+import { normalizeStopSignal } from '../stop-signal.js';
+
+/** An image's StopSignal that this host cannot send is left out (stop then sends SIGTERM). */
+function usableStopSignal(s: string | undefined): boolean {
+  if (!s) return false;
+  try {
+    normalizeStopSignal(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Validate a request completely, then make the container's directory and commit its config. A
@@ -24,6 +36,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     ...(template.entrypoint ? { entrypoint: template.entrypoint } : {}),
     ...(template.workdir ? { workdir: template.workdir } : {}),
     ...(template.user ? { user: template.user } : {}),
+    ...(usableStopSignal(template.stopSignal) ? { stopSignal: template.stopSignal } : {}),
   });
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();

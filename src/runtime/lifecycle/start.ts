@@ -73,6 +73,11 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     const devices = await rt.deps.cgroups.create(c.id);
     crashPoint('start:cgroup-created');
     applied = [...devices, ...(await rt.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }))];
+    // A system container's init manages its own cgroups, beneath the limits just written.
+    if (c.boot) {
+      const root = hostRootIds(c);
+      await rt.deps.cgroups.delegate(c.id, root.uid, root.gid);
+    }
     if (c.storage) await rt.disks.attach(rt.store.dir(c.id), c.storage, hostRootIds(c));
     await cleared;
   } catch (err) {
