@@ -20,6 +20,7 @@ import { groupId } from '../system/groups.js';
 import { parseDuration } from '../util/time.js';
 import { dirname, join } from 'node:path';
 import { ExecaRunner } from '../system/runner.js';
+import { DaemonLxcfs, parseLxcfsMode } from './lxcfs.js';
 import { NetnsStore, NetworkRegistry } from '../network/index.js';
 
 const program = new Command('corrald')
@@ -34,11 +35,13 @@ const program = new Command('corrald')
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-stderr', 'also write logs to stderr', false)
   .option('--group <name>', 'also serve members of this group: the socket becomes root:GROUP 0660 [env CORRAL_GROUP]', process.env.CORRAL_GROUP)
+  .option('--lxcfs <mode>', 'on: run LXCFS under the run root and show each container its own memory, CPUs, uptime and load in /proc (when lxcfs is installed); off: containers see the host\'s [env CORRAL_LXCFS]', process.env.CORRAL_LXCFS ?? 'on')
   .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, doubling up to 30x; runs of 60x reset it (Kubernetes: 10s) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '10s')
-  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; defaultNetwork: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string }) => {
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; defaultNetwork: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string; lxcfs: string }) => {
     const baseMs = parseDuration(opts.restartBackoffBase, '--restart-backoff-base');
     if (opts.defaultNetwork !== 'bridge' && opts.defaultNetwork !== 'none') throw new CorralError('validation', `--default-network ${opts.defaultNetwork}: want bridge or none`);
     const defaultNetwork = opts.defaultNetwork;
+    const lxcfsMode = parseLxcfsMode(opts.lxcfs);
     if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
     const paths = resolvePaths(opts);
     await mkdir(paths.runRoot, { recursive: true, mode: 0o700 });
@@ -61,8 +64,11 @@ const program = new Command('corrald')
         runner,
         nsenter: await findProgram('nsenter'),
       };
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network, defaultNetwork });
+      const lxcfs = await DaemonLxcfs.create(lxcfsMode, { paths, runner, log, shim: shimPath() });
+      await lxcfs.start();
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network, defaultNetwork, lxcfs });
       await containers.init();
+      await lxcfs.attach(containers);
       const exec = new ExecSessions(containers, shimPath(), log);
       const peercred = loadPeerCred();
       const group = opts.group ? { name: opts.group, gid: await groupId(opts.group) } : undefined;
@@ -75,6 +81,7 @@ const program = new Command('corrald')
         server.closeAllConnections();
         void containers
           .release()
+          .then(() => lxcfs.close())
           .catch((err: unknown) => log.warn('clean-up at stop failed', { err: String(err) }))
           .finally(() => void release().finally(() => process.exit(0)));
       };

@@ -50,10 +50,23 @@ export interface RootfsLayout {
   mountpoint: string;
 }
 
-/** Extra files bound into the container (hostname, hosts, resolv.conf), host path → container path. */
+/** Extra files bound into the container (hostname, hosts, resolv.conf, LXCFS files), host path → container path. */
 export interface EtcBind {
   source: string;
   target: string;
+  readOnly?: boolean;
+}
+
+/** LXCFS files bound over the container's own (`<mountpoint>/proc/meminfo` → `/proc/meminfo`), read-only. */
+export function lxcfsBinds(mountpoint: string, files: readonly string[]): EtcBind[] {
+  return files.map((f) => ({ source: `${mountpoint}${f}`, target: f, readOnly: true }));
+}
+
+/** `corral-shim rebind`: replace the binds at each target inside a running container (docs/shim.md). */
+export function rebindArgs(o: { pid: number; pidStartTime: number; binds: readonly EtcBind[] }): string[] {
+  const args = ['rebind', '--pid', String(o.pid), '--pid-start', String(o.pidStartTime)];
+  for (const b of o.binds) args.push('--bind', b.source, b.target);
+  return args;
 }
 
 /** Process settings shared by `init` and `exec`: who runs, with what, where. */
@@ -70,7 +83,7 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   const args = ['init', '--rootfs', rootfs.mountpoint];
   for (const l of rootfs.lower) args.push('--lower', l);
   args.push('--upper', rootfs.upper, '--work', rootfs.work, '--hostname', c.hostname);
-  for (const b of etc) args.push('--bind', b.source, b.target, 'rw');
+  for (const b of etc) args.push('--bind', b.source, b.target, b.readOnly ? 'ro' : 'rw');
   for (const v of c.volumes) args.push('--bind', v.source, v.target, v.readOnly ? 'ro' : 'rw');
   for (const m of MASKED_PATHS) args.push('--mask', m);
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);

@@ -8,6 +8,7 @@
 #include "exec.h"
 #include "init.h"
 #include "monitor.h"
+#include "rebind.h"
 #include "util.h"
 
 int main(int argc, char **argv) {
@@ -15,7 +16,8 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "monitor") == 0) return monitor_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "init") == 0) return init_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
-  fprintf(stderr, "usage: corral-shim monitor|init|exec [options] -- ARGV...\n"
+  if (argc >= 2 && strcmp(argv[1], "rebind") == 0) return rebind_main(argc, argv);
+  fprintf(stderr, "usage: corral-shim monitor|init|exec|rebind [options] -- ARGV...\n"
                   "(see docs/shim.md)\n");
   return 2;
 }

@@ -23,7 +23,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[] } = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'lxcfs', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -75,6 +75,7 @@ export function configFromRequest(
     healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
     network: parseNetworkRequest(r, o.defaultNetwork),
+    ...(r.lxcfs === undefined || bool(r.lxcfs, 'lxcfs') ? {} : { lxcfs: false as const }),
     createdAt: new Date().toISOString(),
   };
 }

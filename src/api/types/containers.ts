@@ -54,6 +54,8 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /** false (`--no-lxcfs`): the container sees the host's /proc/meminfo, cpuinfo, uptime, ... (docs/vps.md). */
+  lxcfs?: boolean;
 }
 
 /** Docker's restart policies. */
@@ -91,6 +93,8 @@ export interface ContainerConfig {
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
+  /** false: no LXCFS binds (`--no-lxcfs`); absent: bound when corrald runs lxcfs. */
+  lxcfs?: false;
   createdAt: string;
 }
 

@@ -36,6 +36,8 @@ export interface ContainerFlags extends LimitFlags {
   publishAll?: boolean;
   expose?: string[];
   dns?: string[];
+  /** commander's `--no-lxcfs`: false when given. */
+  lxcfs?: boolean;
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -71,6 +73,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-P, --publish-all', 'publish every --expose port on a random free host port')
     .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
     .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
+    .option('--no-lxcfs', 'show the host\'s /proc/meminfo, cpuinfo, stat, uptime, ... instead of the container\'s own (LXCFS)')
     .passThroughOptions();
 }
 
@@ -110,6 +113,7 @@ export function toCreateRequest(
   if (f.publishAll) req.publishAll = true;
   if (f.expose?.length) req.expose = f.expose;
   if (f.dns?.length) req.dns = f.dns;
+  if (f.lxcfs === false) req.lxcfs = false;
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };
     if (f.healthInterval !== undefined) req.healthcheck.interval = f.healthInterval;

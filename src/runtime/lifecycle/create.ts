@@ -2,9 +2,16 @@ import type { ContainerConfig } from '../../api/types.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
-import { limitsFromFlags, readHostResources } from '../limits.js';
+import { countCpuPins, limitsFromFlags, readHostResources } from '../limits.js';
 import { configFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
+
+/** Containers pinned per CPU, from every container's config; none where cpusets cannot be set. */
+export function cpuPinsOf(rt: Runtime, except?: string): number[] | undefined {
+  if (rt.deps.cgroups.controllers().missing.includes('cpuset')) return undefined;
+  const cpusets = rt.index.all().filter((c) => c.id !== except).map((c) => c.limits.cpuset?.cpus);
+  return countCpuPins(cpusets, rt.host!.cpus);
+}
 
 /**
  * Validate a request completely, then make the container's directory and commit its config. A
@@ -19,7 +26,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   const config = configFromRequest(request, template.env, template.command, defaults);
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
-  config.limits = await limitsFromFlags(flags, rt.host);
+  config.limits = await limitsFromFlags(flags, rt.host, { cpuPins: cpuPinsOf(rt) });
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
   const commit = async (): Promise<void> => {
     // Networks, addresses and host ports are checked before anything is made.

@@ -78,6 +78,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
   // What the kernel got is written while the monitor starts the container.
   const appliedWritten = rt.store.writeApplied(c.id, applied);
   appliedWritten.catch(() => {});
+  const lxcfs = (await rt.deps.lxcfs?.bindsFor(c)) ?? [];
   const argv = startArgv(
     {
       shim: rt.deps.shim,
@@ -93,7 +94,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     },
     c,
     { lower: [template.rootfs], ...rt.store.layout(c.id) },
-    etcBinds(rt.store, c),
+    [...etcBinds(rt.store, c), ...lxcfs],
     rt.deps.unshare,
     namespaces,
   );
