@@ -11,7 +11,10 @@ describe('isolation, seen from inside a container', () => {
     // `; true` keeps sh from exec'ing ps as PID 1.
     const out = await sh('ps -o pid,comm; true');
     const rows = out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-    expect(rows.map((r) => r[0])).toEqual(['1', String(rows.length)]);
+    // ps is not always PID 2: lxcfs finds a container's init by forking a short-lived helper into its
+    // pid namespace at the first read of one of its files (docs/vps.md).
+    expect(rows.map((r) => r[0])[0]).toBe('1');
+    expect(rows).toHaveLength(2);
     expect(rows.map((r) => r[1])).toEqual(['sh', 'ps']);
   });
 
