@@ -7,7 +7,10 @@ import { V1CgroupManager } from './v1/manager.js';
 import { V2CgroupManager } from './v2/manager.js';
 import { cgroupError, readCgroupFile } from './write.js';
 
-/** One mounted v1 hierarchy: its mount point and the controllers bound to it (co-mounts share one). */
+/**
+ * One mounted v1 hierarchy: its mount point and the controllers bound to it (co-mounts share one);
+ * a named hierarchy without controllers (systemd's) has its `name=` option instead.
+ */
 export interface V1Hierarchy {
   mountpoint: string;
   controllers: string[];
@@ -18,7 +21,7 @@ export interface CgroupMounts {
   /** `v2` when cgroup2 is mounted at the root itself; `v1` for legacy and hybrid hosts. */
   mode: CgroupDriverName;
   root: string;
-  /** v1 hierarchies mounted directly below the root (none on a pure v2 host). */
+  /** v1 hierarchies mounted directly below the root, named ones included (none on a pure v2 host). */
   v1: V1Hierarchy[];
   /** The cgroup2 mount: the root on v2, `<root>/unified` on a hybrid host, null on legacy v1. */
   unified: string | null;
@@ -61,9 +64,10 @@ export function parseCgroupMounts(mountinfo: string, root = '/sys/fs/cgroup'): C
     if (m.fstype === 'cgroup2') unified = m.mountpoint;
     if (m.fstype !== 'cgroup') continue;
     const controllers = m.superOptions.filter((o) => V1_CONTROLLERS.has(o));
-    if (controllers.length > 0) v1.push({ mountpoint: m.mountpoint, controllers });
+    const named = m.superOptions.filter((o) => o.startsWith('name='));
+    if (controllers.length > 0 || named.length > 0) v1.push({ mountpoint: m.mountpoint, controllers: controllers.length > 0 ? controllers : named });
   }
-  if (v1.length === 0) {
+  if (!v1.some((h) => h.controllers.some((c) => V1_CONTROLLERS.has(c)))) {
     throw new CgroupError('detect cgroup mode at', base, 'no cgroup2 mount there and no cgroup v1 controller mounted below it');
   }
   v1.sort((a, b) => a.mountpoint.localeCompare(b.mountpoint));
@@ -119,5 +123,5 @@ export async function createCgroupManager(
   const parent = paths.cgroupParent;
   return detection.mode === 'v2'
     ? new V2CgroupManager({ ...options, root: detection.root, parent, rootControllers: detection.unifiedControllers })
-    : new V1CgroupManager({ ...options, hierarchies: detection.v1, parent, unifiedControllers: detection.unifiedControllers });
+    : new V1CgroupManager({ ...options, hierarchies: detection.v1, parent, unified: detection.unified, unifiedControllers: detection.unifiedControllers });
 }

@@ -21,10 +21,19 @@ export interface CgroupManager {
   readonly driver: CgroupDriverName;
   /** Make sure Corral's own subtree exists and is usable (controllers enabled, cpuset filled). */
   ensureParent(): Promise<void>;
-  /** Create the container's cgroup (and Corral's subtree if needed); idempotent. */
-  create(id: string): Promise<void>;
-  /** Absolute cgroup directories of the container (one per v1 hierarchy, one on v2). */
+  /**
+   * Create the container's cgroup (and Corral's subtree if needed) in every mounted hierarchy,
+   * with the child its processes live in (`payload`), and restrict its devices to the
+   * container's /dev; idempotent. Returns the device rules written, for limits.json.
+   */
+  create(id: string): Promise<AppliedSetting[]>;
+  /**
+   * Absolute cgroup directories of the container, where its limits are written and read (one per
+   * mounted v1 hierarchy and the hybrid cgroup2 mount, one on v2).
+   */
   paths(id: string): string[];
+  /** The children of paths(id) that hold the container's processes (its cgroup namespace root). */
+  processPaths(id: string): string[];
   /** The cgroup.procs files a process writes its pid into to join the container's cgroup. */
   procsFiles(id: string): string[];
   /** Pids currently in the container's cgroup (nested cgroups included); zombies are not listed. */
@@ -75,4 +84,11 @@ export interface CgroupManagerOptions {
   rmdir?: (path: string) => Promise<void>;
   /** How long remove() and kill() wait for exiting tasks; default 2000 ms. */
   timeoutMs?: number;
+  /**
+   * cgroup v2: attach a device program allowing only `rules` (kernel spelling, `c 1:3 rwm`) to a
+   * cgroup. Default: run `<shim> devices DIR RULE...` (src/native/devices.c).
+   */
+  attachDevices?: (dir: string, rules: readonly string[]) => Promise<void>;
+  /** The corral-shim binary, for the default attachDevices. */
+  shim?: string;
 }

@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import { ValidationError, isErrno } from '../errors.js';
 import { cgroupError, readCgroupFile } from './write.js';
 
+/**
+ * The child of a container's cgroup that holds its processes; the limits are written on the
+ * container's cgroup itself, above it. The container's cgroup namespace is rooted here, so what it
+ * can see and write of its own cgroups never includes the limits that hold it (LXC's
+ * lxc.cgroup.dir.container.inner, Docker-in-Docker's and systemd's parent/leaf split).
+ */
+export const PAYLOAD = 'payload';
+
 /** A container's cgroup is one path component: no slashes, no `.`/`..`, nothing hidden. */
 const CGROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 

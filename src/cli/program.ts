@@ -28,6 +28,8 @@ import { plan, registerPlan, type PlanRequest } from './commands/plan.js';
 import { apply, registerApply, type ApplyRequest } from './commands/apply.js';
 import { deleteManifest, registerDelete, type DeleteRequest } from './commands/delete.js';
 import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
+import { registerTemplateImport, templateImport, type TemplateImportRequest } from './commands/template-import.js';
+import { load, registerLoad, type LoadRequest } from './commands/load.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
@@ -44,6 +46,8 @@ export interface Requests {
   exec: ExecCommandRequest;
   logs: LogsRequest;
   'template ls': TemplateLsRequest;
+  'template import': TemplateImportRequest;
+  load: LoadRequest;
   version: VersionRequest;
   doctor: DoctorRequest;
   update: UpdateCommandRequest;
@@ -78,6 +82,8 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   exec,
   logs,
   'template ls': templateLs,
+  'template import': templateImport,
+  load,
   version,
   doctor,
   update,
@@ -133,6 +139,9 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerExec(program, to('exec'));
   registerLogs(program, to('logs'));
   registerTemplate(program, to('template ls'));
+  const templateCmd = program.commands.find((c) => c.name() === 'template')!;
+  registerTemplateImport(templateCmd, to('template import'));
+  registerLoad(program, templateCmd, to('load'));
   registerVersion(program, to('version'));
   registerDoctor(program, to('doctor'));
   registerUpdate(program, to('update'));

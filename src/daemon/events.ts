@@ -58,6 +58,11 @@ export class EventJournal {
     return ev;
   }
 
+  /** Resolves once every event recorded so far is on disk (tests; corrald's shutdown). */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
   query(q: EventQuery): CorralEvent[] {
     return this.events.filter((e) => matches(e, q));
   }

@@ -52,7 +52,7 @@ const program = new Command('corrald')
     const log = new JsonLogger(daemonLogPath(paths), opts.logLevel, opts.logStderr);
     const release = await acquirePidFile(pidFilePath(paths));
     try {
-      const cgroups = await createCgroupManager(paths, { log: (message) => log.warn(message, { component: 'cgroups' }) });
+      const cgroups = await createCgroupManager(paths, { log: (message) => log.warn(message, { component: 'cgroups' }), shim: shimPath() });
       const templates = templateSource(paths);
       const events = new EventJournal(join(paths.dataRoot, 'events.ndjson'));
       await events.load();

@@ -14,6 +14,8 @@ import type { TemplateInfo } from '../api/types.js';
 import { CorralError, ValidationError } from '../errors.js';
 import { EVENT_TYPES, type EventJournal, type EventQuery } from './events.js';
 import { parseTimeArg } from '../util/time.js';
+import { DataRootTarget } from '../rootfs/archive/target.js';
+import { registerTemplateImportRoutes } from './routes-templates-import.js';
 
 export const VERSION = '0.1.0';
 export const API_VERSION = 'v1';
@@ -72,6 +74,7 @@ export function buildRouter(d: RouteDeps): Router {
     res.end();
   });
   r.on('GET', '/v1/templates', async (_ctx, res) => sendJson(res, 200, await d.templates.list()));
+  registerTemplateImportRoutes(r, new DataRootTarget(d.paths));
   r.on('GET', '/v1/containers', async (ctx, res) => sendJson(res, 200, await c.list(queryBool(ctx.query.get('all')))));
   r.on('POST', '/v1/containers', async (ctx, res) => {
     const config = await c.create(await readJson(ctx.req));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices.h"
 #include "exec.h"
 #include "init.h"
 #include "monitor.h"
@@ -16,8 +17,10 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "monitor") == 0) return monitor_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "init") == 0) return init_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "devices") == 0) return devices_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "rebind") == 0) return rebind_main(argc, argv);
   fprintf(stderr, "usage: corral-shim monitor|init|exec|rebind [options] -- ARGV...\n"
+                  "       corral-shim devices CGROUP_DIR RULE...\n"
                   "(see docs/shim.md)\n");
   return 2;
 }

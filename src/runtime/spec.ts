@@ -20,22 +20,22 @@ export function configFromRequest(
   raw: unknown,
   templateEnv: readonly string[] = [DEFAULT_PATH_ENV],
   defaultCommand: readonly string[] = ['sh'],
-  o: { defaultNetwork?: readonly string[] } = {},
+  o: { defaultNetwork?: readonly string[] } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'lxcfs', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'lxcfs', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
   const name = r.name === undefined ? generateName() : validateName(str(r.name, 'name'));
   const template = validateName(str(r.template, 'template'), 'template name');
-  const command = r.command === undefined || (Array.isArray(r.command) && r.command.length === 0) ? [...defaultCommand] : strArray(r.command, 'command');
+  const command = programArgv(r, defaultCommand, o.entrypoint ?? []);
   if (command.some((a) => a.includes('\0'))) throw new ValidationError('command: arguments must not contain NUL bytes');
   if (command[0] === '') throw new ValidationError('command: the program name is empty');
 
   const env = mergeEnv(templateEnv, r.env === undefined ? [] : strArray(r.env, 'env'));
-  const workdir = r.workdir === undefined || r.workdir === '' ? '/' : containerPath(str(r.workdir, 'workdir'), 'workdir');
-  const user = r.user === undefined || r.user === '' ? '0:0' : validateUser(str(r.user, 'user'));
+  const workdir = r.workdir === undefined || r.workdir === '' ? containerPath(o.workdir || '/', 'workdir') : containerPath(str(r.workdir, 'workdir'), 'workdir');
+  const user = r.user === undefined || r.user === '' ? validateUser(o.user || '0:0') : validateUser(str(r.user, 'user'));
   const hostname = r.hostname === undefined || r.hostname === '' ? name.slice(0, 63) : validateHostname(str(r.hostname, 'hostname'));
   const volumes = r.volumes === undefined ? [] : arr(r.volumes, 'volumes').map((v, i) => validateVolume(v, i));
   const targets = new Set<string>();
@@ -78,6 +78,27 @@ export function configFromRequest(
     ...(r.lxcfs === undefined || bool(r.lxcfs, 'lxcfs') ? {} : { lxcfs: false as const }),
     createdAt: new Date().toISOString(),
   };
+}
+
+/** A template's defaults beyond env and command (an image's Entrypoint, WorkingDir, User). */
+export interface TemplateRunDefaults {
+  entrypoint?: readonly string[];
+  workdir?: string;
+  user?: string;
+}
+
+/**
+ * Docker's rule: the program is entrypoint + arguments, the arguments being the request's command
+ * or else the template's. `entrypoint` in the request (`--entrypoint`) replaces the template's
+ * and drops its default command; `[]` (`--entrypoint ""`) clears it.
+ */
+function programArgv(r: Partial<CreateRequest>, defaultCommand: readonly string[], templateEntrypoint: readonly string[]): string[] {
+  const given = r.command === undefined || (Array.isArray(r.command) && r.command.length === 0) ? undefined : strArray(r.command, 'command');
+  const entrypoint = r.entrypoint === undefined ? [...templateEntrypoint] : strArray(r.entrypoint, 'entrypoint');
+  const args = given ?? (r.entrypoint === undefined ? [...defaultCommand] : []);
+  const argv = [...entrypoint, ...args];
+  if (argv.length === 0) throw new ValidationError('command: none given, and the template has no default command or entrypoint');
+  return argv;
 }
 
 const NETWORK_FIELDS = ['network', 'ip', 'networkAliases', 'publish', 'publishAll', 'expose', 'dns'] as const;

@@ -82,7 +82,7 @@ describe('recovery: what corrald finds at start is kept, finished or quarantined
     expect((await corral(['start', name])).exitCode).toBe(0);
     const s = await inspect(name);
     expect(s.state.status).toBe('running');
-    const procs = cgroupDirs(id).map((d) => readFileSync(join(d, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean));
+    const procs = cgroupDirs(id).map((d) => readFileSync(join(d, 'payload', 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean));
     expect(procs[0]).toEqual([String(s.state.pid)]);
     expect((await corral(['rm', '-f', name])).exitCode).toBe(0);
     expect(cgroupDirs(id)).toEqual([]);

@@ -60,7 +60,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       } catch {
         /* already gone */
       }
-      for (let i = 0; i < 50 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+      // corrald removes its pid file just before it exits: wait for the process itself to be gone
+      // (the kernel's word), however long a loaded machine takes.
+      while (alive(pid)) await new Promise((r) => setTimeout(r, 100));
     }
     const leaks = describeLeaks(findLeaks(inst));
     if (leaks) problems.push(`leaked:\n${leaks}`);
@@ -103,5 +105,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
 declare module 'vitest' {
   export interface ProvidedContext {
     corral: TestInstallation;
+  }
+}
+
+/** Whether `pid` is a live process (a zombie has exited: it only waits to be reaped). */
+function alive(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.startsWith('Z');
+  } catch {
+    return false;
   }
 }

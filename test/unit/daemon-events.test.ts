@@ -15,7 +15,7 @@ describe('EventJournal', () => {
     const j = new EventJournal(file);
     j.record('create', c);
     j.record('die', c, { exitCode: 0 });
-    await new Promise((r) => setTimeout(r, 50));
+    await j.flushed();
     appendFileSync(file, '{"torn');
     const again = new EventJournal(file);
     await again.load();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { DEFAULT_PATHS } from '../../src/config.js';
 const ROOT = '/sys/fs/cgroup';
 const parent = `corral-vmtest-${process.pid}`;
 const id = 'c-vm';
+const SHIM = join(process.cwd(), 'build', 'corral-shim');
 const exists = (p: string) => stat(p).then(() => true, () => false);
 const words = async (p: string) => (await readFile(p, 'utf8')).trim().split(/\s+/).filter(Boolean);
 
@@ -42,7 +43,7 @@ describe(`the v2 cgroup driver (parent ${parent})`, () => {
   const warnings: string[] = [];
 
   beforeAll(async () => {
-    m = await createCgroupManager({ ...DEFAULT_PATHS, cgroupParent: parent }, { log: (s) => warnings.push(s) });
+    m = await createCgroupManager({ ...DEFAULT_PATHS, cgroupParent: parent }, { log: (s) => warnings.push(s), shim: SHIM });
   });
 
   afterAll(async () => {
@@ -61,25 +62,40 @@ describe(`the v2 cgroup driver (parent ${parent})`, () => {
     expect(await words(join(ROOT, parent, 'cgroup.subtree_control'))).toEqual(expect.arrayContaining([...V2_USED_CONTROLLERS]));
   });
 
-  it('creates the container cgroup as a leaf with those controllers', async () => {
-    await m.create(id);
+  it('creates the container cgroup with those controllers, handed down to its processes\' child', async () => {
+    const devices = await m.create(id);
     await m.create(id); // idempotent
     expect(m.paths(id)).toEqual([join(ROOT, parent, id)]);
+    expect(m.processPaths(id)).toEqual([join(ROOT, parent, id, 'payload')]);
     expect(await m.list()).toEqual([id]);
     const dir = m.paths(id)[0]!;
     expect(await words(join(dir, 'cgroup.controllers'))).toEqual(expect.arrayContaining([...V2_USED_CONTROLLERS]));
+    expect(await words(join(dir, 'cgroup.subtree_control'))).toEqual(expect.arrayContaining([...V2_USED_CONTROLLERS]));
     for (const f of ['memory.max', 'cpu.max', 'pids.max', 'cpuset.cpus', 'io.max', 'cgroup.kill']) {
       expect(await exists(join(dir, f)), f).toBe(true);
+      expect(await exists(join(dir, 'payload', f)), `payload/${f}`).toBe(true);
     }
+    expect(devices).toEqual([expect.objectContaining({ limit: 'devices', file: dir })]);
+  });
+
+  it('lets a process in the child open only the allowed devices (the BPF device program)', () => {
+    const script = `echo $$ > ${m.procsFiles(id)[0]} || exit 9; echo x > /dev/null && echo null-ok; head -c 4 /dev/urandom | wc -c; head -c 1 /dev/kmsg 2>&1 >/dev/null || echo kmsg-refused`;
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('null-ok');
+    expect(r.stdout).toMatch(/^4$/m);
+    // /dev/kmsg (c 1:11) exists on the VM's devtmpfs and is not in the allow-list.
+    expect(r.stdout).toMatch(/\/dev\/kmsg.*Operation not permitted/);
+    expect(r.stdout).toContain('kmsg-refused');
   });
 
   it('moves a process in through procsFiles and sees it in pids()', async () => {
     sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
     const pid = sleeper.pid!;
-    expect(m.procsFiles(id)).toEqual([join(ROOT, parent, id, 'cgroup.procs')]);
+    expect(m.procsFiles(id)).toEqual([join(ROOT, parent, id, 'payload', 'cgroup.procs')]);
     for (const file of m.procsFiles(id)) await writeCgroupFile(file, pid);
     expect(await m.pids(id)).toEqual([pid]);
-    expect((await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim()).toBe(`0::/${parent}/${id}`);
+    expect((await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim()).toBe(`0::/${parent}/${id}/payload`);
   });
 
   it('kills every process in the cgroup (cgroup.kill)', async () => {

@@ -109,10 +109,10 @@ describe('inside privileged Docker with a private cgroup namespace (reproduced)'
     const dir = i.cgroup.paths[0];
     expect(dir).toBe(`/sys/fs/cgroup/${inst.cgroupParent}/${i.id}`);
     expect(await inside(['cat', join(dir, 'memory.max'), join(dir, 'cpu.max'), `/proc/${i.state.pid}/cgroup`])).toBe(
-      `33554432\n50000 100000\n0::/${inst.cgroupParent}/${i.id}`,
+      `33554432\n50000 100000\n0::/${inst.cgroupParent}/${i.id}/payload`,
     );
     const outside = join(outer, inst.cgroupParent, i.id);
-    expect(readFileSync(`/proc/${i.state.pid}/cgroup`, 'utf8').trim()).toBe(`0::/dind-${process.pid}/${inst.cgroupParent}/${i.id}`);
+    expect(readFileSync(`/proc/${i.state.pid}/cgroup`, 'utf8').trim()).toBe(`0::/dind-${process.pid}/${inst.cgroupParent}/${i.id}/payload`);
     const share = await cpuShare(outside, 3000);
     console.log(`dind --cpus 0.5: ${share.toFixed(3)} of a CPU over 3 s`);
     expect(share).toBeGreaterThan(0.4);

@@ -15,6 +15,8 @@ export interface CreateRequest {
   template: string;
   /** Program and arguments; empty means the template's default (`sh`). */
   command?: string[];
+  /** Replaces the template's entrypoint (Docker's `--entrypoint`); `[]` clears it. */
+  entrypoint?: string[];
   env?: string[];
   workdir?: string;
   user?: string;
@@ -173,7 +175,8 @@ export interface ContainerInspect {
   networkSettings: NetworkSettings;
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
-  cgroup: { driver: 'v1' | 'v2'; paths: string[] };
+  /** `paths`: where the limits are (one per hierarchy); `processes`: their children holding the processes. */
+  cgroup: { driver: 'v1' | 'v2'; paths: string[]; processes: string[] };
   /** Each limit: what the user asked for and what was written to which kernel file. */
   limits: AppliedSetting[];
   logPath: string;

@@ -84,12 +84,17 @@ export interface IoLimits {
 
 /** What one limit became in the kernel: the file written and the value, or why it was skipped. */
 export interface AppliedSetting {
-  limit: LimitName;
+  /** A limit's name, or `devices`: the allow-list every container gets (not a flag; cgroups/devices.ts). */
+  limit: LimitName | 'devices';
   /** As the user wrote it (`--memory 512m`), or the value in kernel units when not recorded. */
   requested: string;
   /** Absolute path of the control file (just its name when the controller is not there at all). */
   file: string;
-  /** Exactly what was written (`50000 100000`, `max`, `-1`); empty when skipped. */
+  /**
+   * Exactly what was written (`50000 100000`, `max`, `-1`); empty when skipped. Several writes of
+   * one file (a rule per devices.allow write) are one line each; a v2 device program attached to
+   * the cgroup `file` lists the rules it was built from.
+   */
   value: string;
   /** Set when nothing was written: the controller or file is missing on this host. */
   skipped?: string;

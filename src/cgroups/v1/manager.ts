@@ -3,16 +3,18 @@ import { CgroupError } from '../../errors.js';
 import type { V1Hierarchy } from '../detect.js';
 import { applyPlaced, collectStats, type Placed } from '../apply.js';
 import type { ControllerModule } from '../controller.js';
+import { DEFAULT_DEVICE_RULES } from '../devices.js';
 import { signalCgroup } from '../kill.js';
 import type { AppliedSetting, CgroupStats, Limits } from '../limits.js';
 import type { ApplyOptions, CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
 import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
 import { hasFile } from '../stat.js';
-import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
+import { PAYLOAD, checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
 import * as blkio from './blkio.js';
 import * as cpu from './cpu.js';
 import * as cpuset from './cpuset.js';
 import { cloneCpusetToChildren, fillCpuset } from './cpuset.js';
+import { applyDevices } from './devices.js';
 import * as memory from './memory.js';
 import { ensureMemoryHierarchy } from './memory.js';
 import * as pids from './pids.js';
@@ -20,25 +22,31 @@ import * as pids from './pids.js';
 /** The controller files, in the order apply() runs them. */
 const MODULES: readonly ControllerModule<unknown>[] = [cpuset, cpu, memory, pids, blkio];
 
-/** The v1 controllers Corral puts containers into, in the order their paths are listed. */
+/** The v1 controllers Corral sets limits with, in the order their paths are listed. */
 export const V1_USED_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'] as const;
 
 export interface V1ManagerOptions extends CgroupManagerOptions {
-  /** Mounted hierarchies (from detection); those without a used controller are ignored. */
+  /** Mounted hierarchies (from detection), named ones (name=systemd) included: a container is in every one. */
   hierarchies: readonly V1Hierarchy[];
   /** Corral's subtree below each hierarchy's root, e.g. `corral`. */
   parent: string;
   /** Hybrid hosts: what the cgroup2 mount offers, for reporting only. */
   unifiedControllers?: string[];
+  /** Hybrid hosts: where cgroup2 is mounted (`/sys/fs/cgroup/unified`); the container is there too. */
+  unified?: string | null;
 }
 
 /**
- * cgroup v1 driver: the container's cgroup is `<hierarchy>/<parent>/<id>` in every mounted
- * hierarchy that carries a used controller (co-mounted controllers such as `cpu,cpuacct` share one
- * directory). It never writes outside `<hierarchy>/<parent>`.
+ * cgroup v1 driver: the container's cgroup is `<hierarchy>/<parent>/<id>` in EVERY mounted
+ * hierarchy (devices, freezer, name=systemd and the hybrid cgroup2 mount too, not only those with
+ * limits), so the cgroup namespace made after joining roots each at the container's own cgroup and
+ * a nested mount of any of them shows nothing of the host's. Limits are written on that cgroup;
+ * the processes live in its child `payload`. Co-mounted controllers such as `cpu,cpuacct` share
+ * one directory. It never writes outside `<hierarchy>/<parent>`.
  */
 export class V1CgroupManager implements CgroupManager {
   readonly driver = 'v1' as const;
+  /** Every hierarchy the container is put in: v1 ones with limit controllers first, then the rest. */
   private readonly hierarchies: V1Hierarchy[];
   private readonly parent: string[];
   private readonly available: string[];
@@ -47,14 +55,18 @@ export class V1CgroupManager implements CgroupManager {
 
   constructor(private readonly opts: V1ManagerOptions) {
     this.parent = parentComponents(opts.parent);
-    const used = new Set<string>(V1_USED_CONTROLLERS);
-    const rank = (h: V1Hierarchy) => V1_USED_CONTROLLERS.findIndex((c) => h.controllers.includes(c));
-    this.hierarchies = opts.hierarchies.filter((h) => h.controllers.some((c) => used.has(c))).sort((a, b) => rank(a) - rank(b));
-    if (this.hierarchies.length === 0) {
+    const rank = (h: V1Hierarchy) => {
+      const i = V1_USED_CONTROLLERS.findIndex((c) => h.controllers.includes(c));
+      return i < 0 ? V1_USED_CONTROLLERS.length : i;
+    };
+    const sorted = [...opts.hierarchies].sort((a, b) => rank(a) - rank(b) || a.mountpoint.localeCompare(b.mountpoint));
+    if (!sorted.some((h) => rank(h) < V1_USED_CONTROLLERS.length)) {
       // Without a cgroup Corral could neither limit, list nor kill a container's processes.
       const root = opts.hierarchies[0]?.mountpoint.replace(/\/[^/]*$/, '') ?? '(no v1 hierarchy)';
       throw new CgroupError('use', root, `none of the v1 controllers ${V1_USED_CONTROLLERS.join(', ')} is mounted`);
     }
+    // The hybrid cgroup2 mount carries no v1 controller; the container joins it all the same.
+    this.hierarchies = opts.unified ? [...sorted, { mountpoint: opts.unified, controllers: [] }] : sorted;
     const mounted = new Set(this.hierarchies.flatMap((h) => h.controllers));
     this.available = V1_USED_CONTROLLERS.filter((c) => mounted.has(c));
     this.missing = V1_USED_CONTROLLERS.filter((c) => !mounted.has(c));
@@ -75,21 +87,27 @@ export class V1CgroupManager implements CgroupManager {
     }
   }
 
-  async create(id: string): Promise<void> {
+  async create(id: string): Promise<AppliedSetting[]> {
     checkCgroupName(id);
     // Start is a hot path: every hierarchy at once; the parent is made only when it is missing.
-    const one = async (h: V1Hierarchy): Promise<void> => {
+    const one = async (h: V1Hierarchy): Promise<AppliedSetting[]> => {
       const dir = join(this.parentDir(h), id);
       const made = await makeCgroupDir(dir);
       // A fresh child got cpus/mems from cgroup.clone_children; an old one may predate it.
       if (h.controllers.includes('cpuset') && !made) await fillCpuset(dir, this.parentDir(h));
+      // The rules go on before the processes' child exists, which copies them at mkdir.
+      const devices = h.controllers.includes('devices') ? await applyDevices(dir, DEFAULT_DEVICE_RULES) : [];
+      const child = join(dir, PAYLOAD);
+      const childMade = await makeCgroupDir(child);
+      if (h.controllers.includes('cpuset') && !childMade) await fillCpuset(child, dir);
+      return devices;
     };
     try {
-      await Promise.all(this.hierarchies.map(one));
+      return (await Promise.all(this.hierarchies.map(one))).flat();
     } catch (err) {
       if ((err as { details?: { errno?: string } }).details?.errno !== 'ENOENT' && !String(err).includes('ENOENT')) throw err;
       await this.ensureParent();
-      await Promise.all(this.hierarchies.map(one));
+      return (await Promise.all(this.hierarchies.map(one))).flat();
     }
   }
 
@@ -98,8 +116,12 @@ export class V1CgroupManager implements CgroupManager {
     return this.hierarchies.map((h) => join(this.parentDir(h), id));
   }
 
+  processPaths(id: string): string[] {
+    return this.paths(id).map((p) => join(p, PAYLOAD));
+  }
+
   procsFiles(id: string): string[] {
-    return this.paths(id).map((p) => join(p, 'cgroup.procs'));
+    return this.processPaths(id).map((p) => join(p, 'cgroup.procs'));
   }
 
   pids(id: string): Promise<number[]> {
@@ -112,7 +134,11 @@ export class V1CgroupManager implements CgroupManager {
 
   /** All hierarchies at once, so tasks still exiting cost one wait, not one per hierarchy. */
   async remove(id: string): Promise<void> {
-    const results = await Promise.allSettled(this.paths(id).map((dir) => removeCgroupDir(dir, this.opts)));
+    const one = async (dir: string): Promise<void> => {
+      await removeCgroupDir(join(dir, PAYLOAD), this.opts);
+      await removeCgroupDir(dir, this.opts);
+    };
+    const results = await Promise.allSettled(this.paths(id).map(one));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -7,7 +7,8 @@ import { signalCgroup } from '../kill.js';
 import type { AppliedSetting, CgroupStats, Limits } from '../limits.js';
 import type { ApplyOptions, CgroupControllers, CgroupManager, CgroupManagerOptions } from '../manager.js';
 import { removeCgroupDir, removeEmptyCgroupDir } from '../remove.js';
-import { checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
+import { DEFAULT_DEVICE_RULES, ruleText, rulesRequested } from '../devices.js';
+import { PAYLOAD, checkCgroupName, childCgroups, collectPids, makeCgroupDir, parentComponents } from '../tree.js';
 import { readCgroupFile, writeCgroupFile } from '../write.js';
 import * as cpu from './cpu.js';
 import * as cpuset from './cpuset.js';
@@ -15,6 +16,7 @@ import { LEAF, isRealRoot, type VacateOptions } from './delegate.js';
 import * as io from './io.js';
 import * as memory from './memory.js';
 import * as pids from './pids.js';
+import { attachDeviceProgram } from './devices.js';
 import { enableControllers } from './subtree.js';
 
 /** The controller files, in the order apply() runs them. */
@@ -37,8 +39,11 @@ export interface V2ManagerOptions extends CgroupManagerOptions {
 }
 
 /**
- * cgroup v2 driver: the container's cgroup is `<root>/<parent>/<id>`. ensureParent() hands every
- * controller the root offers down to Corral's subtree; container cgroups are leaves.
+ * cgroup v2 driver: the container's cgroup is `<root>/<parent>/<id>`, which holds its limits and
+ * device program; its processes live in the child `<id>/payload` (no process of its own in `<id>`,
+ * as the no-internal-process rule wants, and every controller handed down to the child, so a
+ * delegated container can divide what it got but never raise it). ensureParent() hands every
+ * controller the root offers down to Corral's subtree.
  *
  * The no-internal-process rule (delegate.ts, subtree.ts): when the root of the mount is not the
  * hierarchy's real root (a cgroup namespace root, as inside privileged Docker) and the kernel
@@ -73,10 +78,18 @@ export class V2CgroupManager implements CgroupManager {
     this.enabled = offered;
   }
 
-  async create(id: string): Promise<void> {
+  async create(id: string): Promise<AppliedSetting[]> {
     checkCgroupName(id);
     await this.ensureParent();
-    await makeCgroupDir(join(this.parentDir(), id));
+    const dir = join(this.parentDir(), id);
+    await makeCgroupDir(dir);
+    // Before any process can be in the subtree: a program on `dir` covers every cgroup below it.
+    const rules = DEFAULT_DEVICE_RULES.map(ruleText);
+    await attachDeviceProgram(dir, rules, this.opts);
+    const offered = ((await readCgroupFile(join(dir, 'cgroup.controllers'))) ?? '').split(/\s+/).filter(Boolean);
+    await enableControllers(dir, offered, { isRoot: false, log: this.log });
+    await makeCgroupDir(join(dir, PAYLOAD));
+    return [{ limit: 'devices', requested: rulesRequested(DEFAULT_DEVICE_RULES), file: dir, value: rules.join('\n') }];
   }
 
   paths(id: string): string[] {
@@ -84,8 +97,12 @@ export class V2CgroupManager implements CgroupManager {
     return [join(this.parentDir(), id)];
   }
 
+  processPaths(id: string): string[] {
+    return this.paths(id).map((p) => join(p, PAYLOAD));
+  }
+
   procsFiles(id: string): string[] {
-    return this.paths(id).map((p) => join(p, 'cgroup.procs'));
+    return this.processPaths(id).map((p) => join(p, 'cgroup.procs'));
   }
 
   pids(id: string): Promise<number[]> {
@@ -102,7 +119,10 @@ export class V2CgroupManager implements CgroupManager {
   }
 
   async remove(id: string): Promise<void> {
-    for (const dir of this.paths(id)) await removeCgroupDir(dir, this.opts);
+    for (const dir of this.paths(id)) {
+      await removeCgroupDir(join(dir, PAYLOAD), this.opts);
+      await removeCgroupDir(dir, this.opts);
+    }
   }
 
   /** Container cgroups: every child of the parent except the leaf corrald may have moved itself into. */

@@ -9,6 +9,7 @@ import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.j
 export interface ContainerFlags extends LimitFlags {
   name?: string;
   rm?: boolean;
+  entrypoint?: string;
   env?: string[];
   envFile?: string[];
   workdir?: string;
@@ -46,6 +47,7 @@ export function addContainerFlags(cmd: Command): Command {
     .argument('[command...]', 'program and arguments (default: the template\'s)')
     .option('--name <name>', 'container name')
     .option('--rm', 'remove the container when it exits')
+    .option('--entrypoint <program>', 'replace the template\'s entrypoint (the command becomes its arguments; "" clears it)')
     .option('-e, --env <K=V|K>', 'set an environment variable (repeatable)', collect)
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container')
@@ -88,6 +90,7 @@ export function toCreateRequest(
   const req: CreateRequest = { template };
   if (command.length > 0) req.command = command;
   if (f.name !== undefined) req.name = f.name;
+  if (f.entrypoint !== undefined) req.entrypoint = f.entrypoint === '' ? [] : [f.entrypoint];
   const vars = buildEnv(f.env ?? [], f.envFile ?? [], env);
   if (vars.length > 0) req.env = vars;
   if (f.workdir !== undefined) req.workdir = f.workdir;

@@ -21,7 +21,7 @@ import type { HealthMonitor } from '../health-monitor.js';
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
   /** Build on first use; returns the read-only lower layer and the template's defaults. */
-  resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[] }>;
+  resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[]; entrypoint?: string[]; workdir?: string; user?: string }>;
 }
 
 export type { Logger };

@@ -23,7 +23,12 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   const defaults = { defaultNetwork: [rt.deps.defaultNetwork ?? 'bridge'] };
   configFromRequest(request, undefined, undefined, defaults);
   const template = await rt.deps.templates.resolve(String(templateName));
-  const config = configFromRequest(request, template.env, template.command, defaults);
+  const config = configFromRequest(request, template.env, template.command, {
+    ...defaults,
+    ...(template.entrypoint ? { entrypoint: template.entrypoint } : {}),
+    ...(template.workdir ? { workdir: template.workdir } : {}),
+    ...(template.user ? { user: template.user } : {}),
+  });
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host, { cpuPins: cpuPinsOf(rt) });

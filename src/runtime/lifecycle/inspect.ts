@@ -91,7 +91,7 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
     },
     rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
     mounts: mountPlan(c, lower, layout, state.status === 'running' && state.pid !== null ? await lxcfsBound(rt, state.pid) : []),
-    cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id) },
+    cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id), processes: rt.deps.cgroups.processPaths(c.id) },
     limits: await rt.store.readApplied(c.id),
     logPath: rt.store.file(c.id, 'container.log'),
   };

@@ -66,9 +66,9 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
       namespaces = await rt.net.setUp(c);
       t.mark('network');
     }
-    await rt.deps.cgroups.create(c.id);
+    const devices = await rt.deps.cgroups.create(c.id);
     crashPoint('start:cgroup-created');
-    applied = await rt.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits });
+    applied = [...devices, ...(await rt.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }))];
     await cleared;
   } catch (err) {
     await releaseRun(rt, c);

@@ -40,7 +40,7 @@ describe('parseCgroupMounts', () => {
     const m = parseCgroupMounts(HYBRID, '/sys/fs/cgroup');
     expect(m.mode).toBe('v1');
     expect(m.unified).toBe('/sys/fs/cgroup/unified');
-    expect(m.v1.map((h) => h.controllers.join(','))).toEqual(['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids']);
+    expect(m.v1.map((h) => h.controllers.join(','))).toEqual(['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'name=systemd']);
     expect(m.v1.find((h) => h.controllers.includes('memory'))?.mountpoint).toBe('/sys/fs/cgroup/memory');
   });
 
@@ -54,7 +54,8 @@ describe('parseCgroupMounts', () => {
     expect(m.unified).toBeNull();
     expect(m.v1).toContainEqual({ mountpoint: '/sys/fs/cgroup/cpu,cpuacct', controllers: ['cpu', 'cpuacct'] });
     expect(m.v1).toContainEqual({ mountpoint: '/sys/fs/cgroup/net_cls,net_prio', controllers: ['net_cls', 'net_prio'] });
-    expect(m.v1.some((h) => h.mountpoint.endsWith('systemd'))).toBe(false);
+    // A named hierarchy has no controller, but a container must be in it too (its cgroupns root).
+    expect(m.v1).toContainEqual({ mountpoint: '/sys/fs/cgroup/systemd', controllers: ['name=systemd'] });
   });
 
   it('unescapes mount points and lets a later mount hide an earlier one', () => {
@@ -85,6 +86,10 @@ describe('detectCgroups and createCgroupManager', () => {
     const m = await createCgroupManager({ ...DEFAULT_PATHS, cgroupRoot: fake.root }, { mountinfo: fake.mountinfo });
     expect(m.driver).toBe('v1');
     expect(m.controllers()).toEqual({ available: ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'], missing: [], unifiedOnly: ['hugetlb'] });
+    // Every hierarchy, the cgroup2 mount included, holds the container.
+    expect(m.paths('c1').map((p) => p.slice(fake!.root.length + 1))).toEqual(
+      ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified'].map((h) => `${h}/corral/c1`),
+    );
   });
 
   it('picks the v2 driver for a cgroup2 root', async () => {

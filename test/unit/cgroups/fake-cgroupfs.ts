@@ -38,6 +38,7 @@ export async function fakeV1(hierarchies: string[] = ['cpu', 'cpuacct', 'cpuset'
     writeFileSync(join(dir, 'cpuset.cpus'), '0-1\n');
     writeFileSync(join(dir, 'cpuset.mems'), '0\n');
   }
+  await mkdir(join(root, 'systemd'));
   lines.push(`${n} 31 0:${n} / ${root}/systemd rw,relatime - cgroup cgroup rw,name=systemd`);
   mkdirSync(join(root, 'unified'));
   writeFileSync(join(root, 'unified', 'cgroup.controllers'), 'hugetlb\n');

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseCgroupMounts } from '../../../src/cgroups/detect.js';
@@ -138,6 +138,53 @@ describe('v1 limits: files and values', () => {
     const err = await m.apply('c1', { cpu: { quotaUs: 500 } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CgroupError);
     expect((err as Error).message).toBe(`write 500 to ${dir('cpu')}/cpu.cfs_quota_us: Invalid argument (EINVAL)`);
+  });
+});
+
+/** The v1 cpuset rule: a child's set within its parent's, after every write (else EBUSY / EINVAL). */
+function cpusetRule(path: string, data: string): NodeJS.ErrnoException | undefined {
+  if (!path.endsWith('/cpuset.cpus')) return undefined;
+  const set = (s: string) => new Set(s.trim() === '' ? [] : s.trim().split(',').flatMap((r) => {
+    const [a, b = a] = r.split('-').map(Number);
+    return Array.from({ length: b! - a! + 1 }, (_, i) => a! + i);
+  }));
+  const within = (x: Set<number>, y: Set<number>) => [...x].every((c) => y.has(c));
+  const d = path.slice(0, path.lastIndexOf('/'));
+  const parentFile = `${d.slice(0, d.lastIndexOf('/'))}/cpuset.cpus`;
+  if (existsSync(parentFile) && !within(set(data), set(readFileSync(parentFile, 'utf8')))) return errno('EINVAL', 'not within the parent');
+  const childFile = `${d}/payload/cpuset.cpus`;
+  if (existsSync(childFile) && !within(set(readFileSync(childFile, 'utf8')), set(data))) return errno('EBUSY', 'a child has more');
+  return undefined;
+}
+
+describe('v1 cpuset: the processes\' child follows the limits cgroup', () => {
+  async function withCpus(own: string): Promise<V1CgroupManager> {
+    const m = await setup();
+    put(`${root}/cpuset/corral/cpuset.cpus`, '0-3\n');
+    put(`${dir('cpuset')}/cpuset.cpus`, `${own}\n`);
+    put(`${dir('cpuset')}/payload/cpuset.cpus`, `${own}\n`);
+    io.refuse = cpusetRule;
+    return m;
+  }
+
+  it('shrinking: the child first, then the limits cgroup', async () => {
+    const m = await withCpus('0-3');
+    const applied = await m.apply('c1', { cpuset: { cpus: '1' } });
+    expect(written()).toEqual(['cpuset/corral/c1/payload/cpuset.cpus = 1', 'cpuset/corral/c1/cpuset.cpus = 1']);
+    expect(applied.map((a) => a.file.slice(root.length + 1))).toEqual(['cpuset/corral/c1/payload/cpuset.cpus', 'cpuset/corral/c1/cpuset.cpus']);
+  });
+
+  it('growing: the limits cgroup first, then the child', async () => {
+    const m = await withCpus('0');
+    await m.apply('c1', { cpuset: { cpus: '0-2' } });
+    expect(written()).toEqual(['cpuset/corral/c1/cpuset.cpus = 0-2', 'cpuset/corral/c1/payload/cpuset.cpus = 0-2']);
+  });
+
+  it('moving to other cpus: through the union, within Corral\'s parent', async () => {
+    const m = await withCpus('0');
+    await m.apply('c1', { cpuset: { cpus: '2-3' } });
+    expect(written()).toEqual(['cpuset/corral/c1/cpuset.cpus = 0,2-3', 'cpuset/corral/c1/payload/cpuset.cpus = 2-3', 'cpuset/corral/c1/cpuset.cpus = 2-3']);
+    expect(await read(`${dir('cpuset')}/cpuset.cpus`)).toBe('2-3');
   });
 });
 

@@ -21,8 +21,10 @@ async function setup(hierarchies?: string[], extra: Partial<V1ManagerOptions> = 
   fake = await fakeV1(hierarchies);
   fakes.push(fake);
   const logs: string[] = [];
+  const mounts = parseCgroupMounts(fake.mountinfo, fake.root);
   const m = new V1CgroupManager({
-    hierarchies: parseCgroupMounts(fake.mountinfo, fake.root).v1,
+    hierarchies: mounts.v1,
+    unified: mounts.unified,
     parent: 'corral',
     rmdir: fake.rmdir,
     log: (s) => logs.push(s),
@@ -38,18 +40,39 @@ const read = (p: string) => readFile(p, 'utf8').then((s) => s.trim());
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 describe('V1CgroupManager', () => {
-  it('puts a container in <hierarchy>/<parent>/<id> of each used hierarchy', async () => {
+  it('puts a container in <hierarchy>/<parent>/<id> of EVERY mounted hierarchy, its processes in the child payload', async () => {
     const { m, root } = await setup();
-    await m.create('c1');
-    const dirs = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio'].map((h) => `${root}/${h}/corral/c1`);
+    const devices = await m.create('c1');
+    // Limit controllers first, then the others, named ones and the hybrid cgroup2 mount included:
+    // a cgroup namespace made after joining roots every one of them at the container's own cgroup.
+    const all = ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified'];
+    const dirs = all.map((h) => `${root}/${h}/corral/c1`);
     expect(m.paths('c1')).toEqual(dirs);
-    expect(m.procsFiles('c1')).toEqual(dirs.map((d) => `${d}/cgroup.procs`));
-    for (const d of dirs) expect(await exists(d)).toBe(true);
-    // Hierarchies Corral does not use are left alone.
-    expect(await exists(`${root}/devices/corral`)).toBe(false);
-    expect(await exists(`${root}/freezer/corral`)).toBe(false);
+    expect(m.processPaths('c1')).toEqual(dirs.map((d) => `${d}/payload`));
+    expect(m.procsFiles('c1')).toEqual(dirs.map((d) => `${d}/payload/cgroup.procs`));
+    for (const d of dirs) expect(await exists(`${d}/payload`)).toBe(true);
+    expect(await m.list()).toEqual(['c1']);
+    // The devices allow-list is on the limits cgroup, recorded as written.
+    expect(devices.map((d) => [d.file, d.value])).toEqual([
+      [`${root}/devices/corral/c1/devices.deny`, 'a'],
+      [`${root}/devices/corral/c1/devices.allow`, expect.stringContaining('c 136:* rwm')],
+    ]);
   });
 
+  it('denies every device on the limits cgroup, then allows only the nodes of the container\'s /dev', async () => {
+    const { m, root } = await setup();
+    const devices = await m.create('c1');
+    const allow = devices.find((d) => d.file.endsWith('devices.allow'))!;
+    expect(allow.value.split('\n')).toEqual([
+      'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm',
+    ]);
+    expect(allow.requested).toBe('only /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/console /dev/ptmx /dev/pts/*');
+    expect(await read(`${root}/devices/corral/c1/devices.deny`)).toBe('a');
+    // No block device, no mknod of anything else.
+    expect(allow.value).not.toMatch(/^b /m);
+    // Hierarchies without the devices controller get no devices files.
+    expect(await exists(`${root}/freezer/corral/c1/devices.deny`)).toBe(false);
+  });
   it('copies cpuset.cpus and cpuset.mems down to the parent and lets the kernel clone them into containers', async () => {
     const { m, root } = await setup();
     await m.ensureParent();
@@ -86,7 +109,7 @@ describe('V1CgroupManager', () => {
 
   it('shares one directory between co-mounted controllers and reports missing ones', async () => {
     const { m, root } = await setup(['cpu,cpuacct', 'memory', 'cpuset']);
-    expect(m.paths('x')).toEqual([`${root}/cpu,cpuacct/corral/x`, `${root}/memory/corral/x`, `${root}/cpuset/corral/x`]);
+    expect(m.paths('x')).toEqual([`${root}/cpu,cpuacct/corral/x`, `${root}/memory/corral/x`, `${root}/cpuset/corral/x`, `${root}/systemd/corral/x`, `${root}/unified/corral/x`]);
     expect(m.controllers()).toMatchObject({ available: ['cpu', 'cpuacct', 'memory', 'cpuset'], missing: ['pids', 'blkio'] });
   });
 
@@ -183,7 +206,7 @@ describe('V1CgroupManager', () => {
     await stuck.m.create('c2');
     const err = await stuck.m.remove('c2').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CgroupError);
-    expect((err as Error).message).toBe(`remove ${stuck.root}/cpu/corral/c2: Device or resource busy (EBUSY)`);
+    expect((err as Error).message).toBe(`remove ${stuck.root}/cpu/corral/c2/payload: Device or resource busy (EBUSY)`);
   });
 
   it('removeParent refuses while containers remain, then removes the empty parent', async () => {

@@ -8,6 +8,9 @@ import { V2CgroupManager, type V2ManagerOptions } from '../../../src/cgroups/v2/
 import { CgroupError } from '../../../src/errors.js';
 import { fakeV2, v2KernelWrite, type FakeCgroupfs } from './fake-cgroupfs.js';
 
+/** Device programs attached (the shim's part, recorded). */
+const attached: { dir: string; rules: string[] }[] = [];
+
 // Control-file writes go through a fake kernel (fake-cgroupfs.ts v2KernelWrite): subtree_control
 // is refused with EBUSY while a non-root cgroup holds processes, a pid written to cgroup.procs
 // leaves its old cgroup, a missing control file is ENOENT; mkdir makes a cgroup's control files.
@@ -71,6 +74,7 @@ function manager(extra: Partial<V2ManagerOptions> = {}): V2CgroupManager {
     sendSignal: () => {
       throw new Error('no signals in unit tests');
     },
+    attachDevices: async (dir, rules) => void attached.push({ dir, rules: [...rules] }),
     selfPid: SELF,
     procDir: proc,
     ...extra,

@@ -7,6 +7,9 @@ import { CgroupError } from '../../../src/errors.js';
 import { V2_CONTROL_FILES, addControlFiles, fakeV2, type FakeCgroupfs } from './fake-cgroupfs.js';
 import { io } from './recorded-writes.js';
 
+/** Device programs attached (the shim's part, recorded). */
+const attached: { dir: string; rules: string[] }[] = [];
+
 vi.mock('node:fs/promises', (orig) => import('./recorded-writes.js').then((m) => m.recordWrites(orig)));
 
 const MiB = 2 ** 20;
@@ -23,6 +26,7 @@ async function setup(files: Record<string, string> = {}): Promise<V2CgroupManage
     sendSignal: () => {
       throw new Error('no signals in unit tests');
     },
+    attachDevices: async (dir, rules) => void attached.push({ dir, rules: [...rules] }),
   });
   await m.create('c1');
   dir = m.paths('c1')[0]!;

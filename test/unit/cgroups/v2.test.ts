@@ -5,6 +5,9 @@ import { CgroupError } from '../../../src/errors.js';
 import { fakeV2, type FakeCgroupfs } from './fake-cgroupfs.js';
 import { io } from './recorded-writes.js';
 
+/** Device programs attached (the shim's part, recorded). */
+const attached: { dir: string; rules: string[] }[] = [];
+
 vi.mock('node:fs/promises', (orig) => import('./recorded-writes.js').then((m) => m.recordWrites(orig)));
 
 let fake: FakeCgroupfs;
@@ -26,6 +29,7 @@ function manager(extra: Partial<V2ManagerOptions> = {}): V2CgroupManager {
     sendSignal: () => {
       throw new Error('no signals in unit tests');
     },
+    attachDevices: async (dir, rules) => void attached.push({ dir, rules: [...rules] }),
     ...extra,
   });
 }
@@ -75,15 +79,35 @@ describe('V2CgroupManager', () => {
     expect((err as Error).message).toMatch(new RegExp(`^enable controllers in ${fake.root}/corral: it holds processes \\(4242\\)`));
   });
 
-  it('creates a leaf container cgroup without touching its subtree_control', async () => {
+  it('creates the limits cgroup, attaches the device program there, hands every controller to the processes\' child', async () => {
     const m = manager();
+    attached.length = 0;
+    const dir = `${fake.root}/corral/c1`;
+    await m.ensureParent();
+    // What the kernel gives a new child of Corral's parent.
+    await mkdir(dir);
+    await writeFile(`${dir}/cgroup.controllers`, 'cpuset cpu io memory pids\n');
+    await writeFile(`${dir}/cgroup.subtree_control`, '');
+    io.writes.length = 0;
+    const devices = await m.create('c1');
     await m.create('c1');
-    await m.create('c1');
-    expect(m.paths('c1')).toEqual([`${fake.root}/corral/c1`]);
-    expect(m.procsFiles('c1')).toEqual([`${fake.root}/corral/c1/cgroup.procs`]);
-    expect(await exists(`${fake.root}/corral/c1`)).toBe(true);
-    expect(io.writes.some((w) => w.path.startsWith(`${fake.root}/corral/c1/`))).toBe(false);
+    expect(m.paths('c1')).toEqual([dir]);
+    expect(m.processPaths('c1')).toEqual([`${dir}/payload`]);
+    expect(m.procsFiles('c1')).toEqual([`${dir}/payload/cgroup.procs`]);
+    expect(await exists(`${dir}/payload`)).toBe(true);
+    // The parent holds no process, so it may hand its controllers down in one write.
+    expect(writesTo(`${dir}/cgroup.subtree_control`)[0]).toBe('+cpuset +cpu +io +memory +pids');
+    expect(attached[0]).toEqual({ dir, rules: expect.arrayContaining(['c 1:3 rwm', 'c 5:2 rwm', 'c 136:* rwm']) });
+    expect(attached[0]!.rules.some((r) => r.startsWith('b '))).toBe(false);
+    expect(devices).toEqual([{ limit: 'devices', requested: expect.stringMatching(/^only \/dev\/null /), file: dir, value: attached[0]!.rules.join('\n') }]);
     expect(await m.list()).toEqual(['c1']);
+  });
+
+  it('fails the create, naming the cgroup, when the device program cannot be attached', async () => {
+    const m = manager({ attachDevices: () => Promise.reject(new Error('bpf: Operation not permitted')) });
+    await expect(m.create('c1')).rejects.toThrow('bpf: Operation not permitted');
+    const noShim = manager({ attachDevices: undefined });
+    await expect(noShim.create('c2')).rejects.toThrow(`attach a device program to ${fake.root}/corral/c2: no corral-shim given`);
   });
 
   it('kills through cgroup.kill when the kernel has it', async () => {

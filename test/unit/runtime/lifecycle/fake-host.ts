@@ -98,9 +98,11 @@ export class FakeHost {
       async create(id) {
         calls.push(`cgroup.create ${id.slice(0, 4)}`);
         if (!pids.has(id)) pids.set(id, []);
+        return [];
       },
       paths: (id) => [join(host.paths.cgroupRoot, id)],
-      procsFiles: (id) => [join(host.paths.cgroupRoot, id, 'cgroup.procs')],
+      processPaths: (id) => [join(host.paths.cgroupRoot, id, 'payload')],
+      procsFiles: (id) => [join(host.paths.cgroupRoot, id, 'payload', 'cgroup.procs')],
       async pids(id) {
         return pids.get(id) ?? [];
       },

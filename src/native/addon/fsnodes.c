@@ -1,0 +1,136 @@
+/* fsnodes.node: the few filesystem calls image extraction needs and Node has no API for:
+ * mknod(2) (FIFOs and the 0:0 character device overlayfs reads as a whiteout) and
+ * lsetxattr/lgetxattr (security.capability, trusted.overlay.opaque). The `l` variants never
+ * follow a symlink. Same N-API style as peercred.c: prototypes declared here, no Node headers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+
+typedef struct napi_env__ *napi_env;
+typedef struct napi_value__ *napi_value;
+typedef struct napi_callback_info__ *napi_callback_info;
+typedef int napi_status;
+typedef napi_value (*napi_callback)(napi_env, napi_callback_info);
+
+extern napi_status napi_get_cb_info(napi_env, napi_callback_info, size_t *, napi_value *, napi_value *, void **);
+extern napi_status napi_get_value_uint32(napi_env, napi_value, uint32_t *);
+extern napi_status napi_get_value_string_utf8(napi_env, napi_value, char *, size_t, size_t *);
+extern napi_status napi_get_buffer_info(napi_env, napi_value, void **, size_t *);
+extern napi_status napi_create_buffer_copy(napi_env, size_t, const void *, void **, napi_value *);
+extern napi_status napi_get_null(napi_env, napi_value *);
+extern napi_status napi_get_undefined(napi_env, napi_value *);
+extern napi_status napi_set_named_property(napi_env, napi_value, const char *, napi_value);
+extern napi_status napi_create_function(napi_env, const char *, size_t, napi_callback, void *, napi_value *);
+extern napi_status napi_throw_error(napi_env, const char *, const char *);
+
+#define PATH_BYTES 4097
+
+static const char *errno_code(int e) {
+  switch (e) {
+  case ENOENT: return "ENOENT";
+  case EEXIST: return "EEXIST";
+  case EPERM: return "EPERM";
+  case EACCES: return "EACCES";
+  case ENOTDIR: return "ENOTDIR";
+  case ENOTSUP: return "ENOTSUP";
+  case ENODATA: return "ENODATA";
+  case ERANGE: return "ERANGE";
+  case ENOSPC: return "ENOSPC";
+  case EINVAL: return "EINVAL";
+  default: return "EIO";
+  }
+}
+
+static napi_value fail(napi_env env, const char *op, const char *path, int e) {
+  char msg[PATH_BYTES + 128];
+  snprintf(msg, sizeof msg, "%s %s: %s", op, path, strerror(e));
+  napi_throw_error(env, errno_code(e), msg);
+  return NULL;
+}
+
+/* A string argument that fits PATH_BYTES - 1 bytes; a longer one is refused, never truncated. */
+static int get_str(napi_env env, napi_value v, char *out) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != 0 || len >= PATH_BYTES) return -1;
+  return napi_get_value_string_utf8(env, v, out, PATH_BYTES, &len) == 0 ? 0 : -1;
+}
+
+/* mknod(path, mode, major, minor): mode carries the type bits (S_IFIFO or S_IFCHR). */
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  char path[PATH_BYTES];
+  uint32_t mode = 0, major = 0, minor = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 4 || get_str(env, argv[0], path) != 0 ||
+      napi_get_value_uint32(env, argv[1], &mode) != 0 || napi_get_value_uint32(env, argv[2], &major) != 0 ||
+      napi_get_value_uint32(env, argv[3], &minor) != 0) {
+    napi_throw_error(env, "EINVAL", "mknod: expected (path, mode, major, minor)");
+    return NULL;
+  }
+  if (mknod(path, (mode_t)mode, makedev(major, minor)) < 0) return fail(env, "mknod", path, errno);
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* lsetxattr(path, name, buffer) */
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char path[PATH_BYTES], name[PATH_BYTES];
+  void *data = NULL;
+  size_t size = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 3 || get_str(env, argv[0], path) != 0 ||
+      get_str(env, argv[1], name) != 0 || napi_get_buffer_info(env, argv[2], &data, &size) != 0) {
+    napi_throw_error(env, "EINVAL", "lsetxattr: expected (path, name, buffer)");
+    return NULL;
+  }
+  if (lsetxattr(path, name, data, size, 0) < 0) return fail(env, "lsetxattr", path, errno);
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* lgetxattr(path, name) -> Buffer, or null when the attribute is absent */
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[PATH_BYTES], name[PATH_BYTES];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 2 || get_str(env, argv[0], path) != 0 ||
+      get_str(env, argv[1], name) != 0) {
+    napi_throw_error(env, "EINVAL", "lgetxattr: expected (path, name)");
+    return NULL;
+  }
+  char buf[65536];
+  ssize_t n = lgetxattr(path, name, buf, sizeof buf);
+  napi_value out;
+  if (n < 0) {
+    if (errno == ENODATA) {
+      napi_get_null(env, &out);
+      return out;
+    }
+    return fail(env, "lgetxattr", path, errno);
+  }
+  void *copy;
+  napi_create_buffer_copy(env, (size_t)n, buf, &copy, &out);
+  return out;
+}
+
+napi_value napi_register_module_v1(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "mknod", (size_t)-1, js_mknod, NULL, &fn);
+  napi_set_named_property(env, exports, "mknod", fn);
+  napi_create_function(env, "lsetxattr", (size_t)-1, js_lsetxattr, NULL, &fn);
+  napi_set_named_property(env, exports, "lsetxattr", fn);
+  napi_create_function(env, "lgetxattr", (size_t)-1, js_lgetxattr, NULL, &fn);
+  napi_set_named_property(env, exports, "lgetxattr", fn);
+  return exports;
+}
