@@ -71,6 +71,8 @@ export class LxcfsSupervisor {
   private child: ChildProcess | undefined;
   private poll: NodeJS.Timeout | undefined;
   private restarting: Promise<LxcfsMount | undefined> | undefined;
+  /** While restarting: settles when the new lxcfs is mounted (or the restart is given up). */
+  private mounted: { promise: Promise<LxcfsMount | undefined>; resolve: (m: LxcfsMount | undefined) => void } | undefined;
   private stopped = false;
   private lastStart = 0;
   private failures = 0;
@@ -94,10 +96,19 @@ export class LxcfsSupervisor {
     return m;
   }
 
-  /** The serving lxcfs; waits for a restart under way. undefined: none (binds are left out). */
-  async ready(): Promise<LxcfsMount | undefined> {
-    if (this.restarting) return this.restarting;
-    return this.current;
+  /**
+   * The serving lxcfs; waits up to `waitMs` for a restart under way to mount the new one (not for
+   * its rebinds, nor a crash loop's back-off). undefined: none, the container starts without binds.
+   */
+  async ready(waitMs = 5000): Promise<LxcfsMount | undefined> {
+    if (this.current || !this.mounted) return this.current;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
+    try {
+      return await Promise.race([this.mounted.promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stop watching and leave lxcfs running (containers still read through it). */
@@ -225,7 +236,13 @@ export class LxcfsSupervisor {
     this.o.log.warn('lxcfs died; restarting it and rebinding its files in running containers', { pid: dead?.pid });
     this.current = undefined;
     this.child = undefined;
-    this.restarting = this.restart().finally(() => (this.restarting = undefined));
+    let resolve!: (m: LxcfsMount | undefined) => void;
+    const mounted = (this.mounted = { promise: new Promise<LxcfsMount | undefined>((r) => (resolve = r)), resolve });
+    this.restarting = this.restart().finally(() => {
+      this.restarting = undefined;
+      this.mounted = undefined;
+      mounted.resolve(this.current);
+    });
     return this.restarting.then(() => undefined);
   }
 
@@ -238,6 +255,7 @@ export class LxcfsSupervisor {
       if (this.stopped) return undefined;
       try {
         const m = await this.launch();
+        this.mounted?.resolve(m);
         this.watch();
         await this.o.onRestart?.(m).catch((err: unknown) => this.o.log.warn('rebinding lxcfs files failed', { err: describe(err) }));
         return m;

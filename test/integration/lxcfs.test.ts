@@ -64,7 +64,11 @@ describe('/proc that tells the tenant its own size (LXCFS)', () => {
     expect(applied.value).toBe(c.config.limits.cpuset.cpus);
     const r = await corral(['exec', name, 'nproc']);
     expect(r.stdout.trim()).toBe('1');
-  });
+    // An automatic cpuset follows a new --cpus.
+    expect((await corral(['update', '--cpus', '2', name])).exitCode).toBe(0);
+    expect((await inspect(name)).config.limits.cpuset.cpus).toBe('0-1');
+    expect((await corral(['exec', name, 'nproc'])).stdout.trim()).toBe('2');
+  }, 120_000);
 
   it('a running container recovers its /proc files when lxcfs is killed: corrald restarts it and rebinds', async () => {
     const name = uniqueName('lxcfs-kill');
