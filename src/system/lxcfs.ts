@@ -294,7 +294,8 @@ export async function lxcfsCheck(paths: CorralPaths): Promise<{ name: string; st
   const hostProc = "containers see the host's /proc/meminfo, cpuinfo, stat, uptime and loadavg (free, top and uptime show the host)";
   const binary = await findProgram('lxcfs').catch(() => undefined);
   if (!binary) return { name, status: 'warn', detail: `not installed: ${hostProc}`, fix: 'apt-get install lxcfs, then restart corrald' };
-  const version = await new Promise<string>((resolve) => execFile(binary, ['--version'], (err, out) => resolve(err ? '' : out.trim())));
+  // lxcfs 5 prints its version, quoted, on stderr.
+  const version = await new Promise<string>((resolve) => execFile(binary, ['--version'], (err, out, errOut) => resolve(err ? '' : `${out}${errOut}`.trim().replace(/^"|"$/g, ''))));
   const what = `lxcfs${version ? ` ${version}` : ''}`;
   const mountpoint = lxcfsMountpoint(paths);
   const pid = Number((await readFile(lxcfsPidFile(paths), 'utf8').catch(() => '')).trim());
