@@ -61,19 +61,26 @@ try {
   // peers' /etc/hosts in the background, which would load the other measurement), then bridge.
   const startOnly = [];
   const startNone = [];
+  const startNoneHostUserns = [];
+  const startOne = async (req, xs) => {
+    const { id } = await client.create({ template: 'busybox', command: ['sleep', '1000'], ...req });
+    const t0 = performance.now();
+    await client.start(id);
+    xs.push(performance.now() - t0);
+    ids.push(id);
+  };
   const startLoop = async (network, xs) => {
-    for (let i = 0; i < RUNS; i++) {
-      const { id } = await client.create({ template: 'busybox', command: ['sleep', '1000'], name: `s${network ? 'n' : 'b'}${process.pid}-${i}`, ...(network ? { network } : {}) });
-      const t0 = performance.now();
-      await client.start(id);
-      xs.push(performance.now() - t0);
-      ids.push(id);
-    }
+    for (let i = 0; i < RUNS; i++) await startOne({ name: `s${network ? 'n' : 'b'}${process.pid}-${i}`, ...(network ? { network } : {}) }, xs);
   };
   // The kernel tears down the network namespaces of the CLI runs above in a workqueue, for a
   // while after they are gone: let that settle so it is not counted in the next phase.
   await new Promise((r) => setTimeout(r, 3000));
-  await startLoop(['none'], startNone);
+  // The user namespace's cost: the default (a private one: its map, the idmapped template, the
+  // overlay and binds made as host root first) against --userns host, interleaved so load hits both.
+  for (let i = 0; i < RUNS; i++) {
+    await startOne({ name: `sn${process.pid}-${i}`, network: ['none'] }, startNone);
+    await startOne({ name: `su${process.pid}-${i}`, network: ['none'], userns: 'host' }, startNoneHostUserns);
+  }
   await timeAsync('corrald: create + start (API)', 'bridge network; start returns once the program is exec\'d', async (i) => {
     const { id } = await client.create({ template: 'busybox', command: ['sleep', '1000'], name: `b${process.pid}-${i + 1}` });
     await client.start(id);
@@ -82,6 +89,7 @@ try {
   await startLoop(undefined, startOnly);
   rows.push({ label: 'corrald: start (API)', note: 'bridge network (default): netns, lease, veth, address, route, /etc/hosts; cgroup, monitor, unshare, overlay, pivot_root, exec', ...stats(startOnly) });
   rows.push({ label: 'corrald: start (API), --network none', note: 'loopback only: the same without the network set-up', ...stats(startNone) });
+  rows.push({ label: 'corrald: start (API), --network none --userns host', note: 'the same without a user namespace (no map, no idmapped template; unshare(1) makes the namespaces)', ...stats(startNoneHostUserns) });
   console.error(`${'corrald: start (API)'.padEnd(48)} median ${fmt(stats(startOnly).median)}`);
   console.error(`${'corrald: start (API), --network none'.padEnd(48)} median ${fmt(stats(startNone).median)}`);
   // Per-container host cost while those containers run: the monitor's resident memory.
@@ -165,10 +173,31 @@ try {
     } else console.error(`crun: ${r.stderr}`);
   }
 
+  // 5. Seccomp: corrald has corral-seccomp compile a container's filter once, at create (the default
+  // profile, Docker's capabilities); every start and exec then reads the program and loads it.
+  {
+    const { parseSecurityOpts, seccompForContainer } = await import(join(ROOT, 'dist/security/seccomp.js'));
+    const { DEFAULT_CAPABILITIES } = await import(join(ROOT, 'dist/security/capabilities.js'));
+    const flat = join(base, 'seccomp.flat');
+    const bpf = join(base, 'seccomp.bpf');
+    writeFileSync(flat, seccompForContainer(parseSecurityOpts([]), DEFAULT_CAPABILITIES).filter);
+    time('create: corral-seccomp (default profile)', 'once per container: libseccomp, x86_64 + i386 + x32; includes the process spawn', () =>
+      must(spawnSync(join(ROOT, 'build/corral-seccomp'), [flat, bpf], { encoding: 'utf8' }), 'corral-seccomp'));
+    const bin = join(base, 'bench-seccomp');
+    must(spawnSync('cc', ['-static', '-O2', '-o', bin, join(ROOT, 'scripts/bench-seccomp.c'), join(ROOT, 'src/native/seccomp.c'), join(ROOT, 'src/native/util.c')], { encoding: 'utf8' }), 'cc bench-seccomp');
+    const r = spawnSync(bin, [bpf, String(RUNS)], { encoding: 'utf8' });
+    must(r, 'bench-seccomp');
+    const xs = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number)).map(([a, b]) => a + b);
+    const insns = readFileSync(bpf).length / 8;
+    rows.push({ label: 'start/exec: read + load the seccomp filter', note: `in the init/exec stage; ${insns} BPF instructions`, ...stats(xs) });
+    console.error(`${'seccomp load'.padEnd(48)} median ${fmt(stats(xs).median)}`);
+  }
+
   const floor = rows.find((r) => r.label.startsWith('floor: unshare'));
   const floorVeth = rows.find((r) => r.label.startsWith('floor with a veth'));
   const startRow = rows.find((r) => r.label === 'corrald: start (API)');
   const noneRow = rows.find((r) => r.label === 'corrald: start (API), --network none');
+  const hostUsernsRow = rows.find((r) => r.label === 'corrald: start (API), --network none --userns host');
   const ratio = noneRow.median / floor.median;
   const ratioVeth = startRow.median / floorVeth.median;
   const table = [
@@ -190,6 +219,9 @@ the static binary's shared text.
 With a loopback-only network (\`--network none\`, like the floor's \`--net\`), the start path inside corrald
 is **${ratio.toFixed(1)}x** the unshare floor (target: within 3x). The floor does less: no cgroup, no overlay,
 no pivot_root, no masked paths, no capability drop.
+The container's own user namespace (the default) costs **${(noneRow.median - hostUsernsRow.median).toFixed(1)} ms** (median, against
+\`--userns host\`, runs interleaved): a child cloned into a new user namespace, the monitor writing its maps,
+the template mounted idmapped, the overlay and binds made as host root before the namespaces are unshared.
 Bridge networking (the default) adds **${(startRow.median - noneRow.median).toFixed(1)} ms** (median) to every start: a persistent
 network namespace, a lease, a veth on the bridge, address and routes inside, /etc/hosts; that start is
 **${ratioVeth.toFixed(1)}x** the floor with the same network work done by plain commands (which has no bridge, no lease, no hosts file).

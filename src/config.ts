@@ -63,6 +63,8 @@ export const pidFilePath = (p: CorralPaths): string => join(p.runRoot, 'corrald.
 export const containersDir = (p: CorralPaths): string => join(p.dataRoot, 'containers');
 export const containerDir = (p: CorralPaths, id: string): string => join(p.dataRoot, 'containers', id);
 export const templatesDir = (p: CorralPaths): string => join(p.dataRoot, 'templates');
+/** Compiled seccomp programs by the sha256 of their flat profile (src/security/seccomp.ts). */
+export const seccompCacheDir = (p: CorralPaths): string => join(p.dataRoot, 'seccomp');
 export const exitsDir = (p: CorralPaths): string => join(p.runRoot, 'exits');
 /** Unix socket paths are limited to 108 bytes: keep attach sockets short. */
 export const attachSocketPath = (p: CorralPaths, id: string): string => join(p.runRoot, 'a', `${id.slice(0, 12)}.sock`);

@@ -30,6 +30,8 @@ export function exitCodeFor(err: unknown, command?: string): number {
   }
   const invoke = invocationFailure(err);
   if (invoke !== null) return invoke;
+  // A flag value corrald refused (`create --storage-opt size=abc`) is a usage error too.
+  if (err instanceof CorralError && err.code === 'validation' && command !== undefined && USAGE_125.has(command)) return EXIT_RUN_FAILED;
   return command !== undefined && RUN_LIKE.has(command) ? EXIT_RUN_FAILED : 1;
 }
 

@@ -89,25 +89,31 @@ export function parseLabels(values: string[]): Record<string, string> {
 }
 
 /**
- * `-v HOST:CTR[:ro|rw]`: the host path is made absolute against `cwd` and must exist; the container
- * path must be absolute and not `/`.
+ * `-v HOST:CTR[:OPTS]`, OPTS a comma list of ro|rw and idmap (Podman's spelling): the host path is
+ * made absolute against `cwd` and must exist; the container path must be absolute and not `/`.
  */
 export function parseVolume(spec: string, cwd: string = process.cwd()): VolumeSpec {
   const bad = (why: string) => new ValidationError(`invalid volume ${JSON.stringify(spec)}: ${why}`, { volume: spec });
   const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3) throw bad('expected HOST:CONTAINER[:ro|rw]');
-  const [host, target, mode = 'rw'] = parts as [string, string, string?];
+  if (parts.length < 2 || parts.length > 3) throw bad('expected HOST:CONTAINER[:ro|rw][,idmap]');
+  const [host, target, opts = 'rw'] = parts as [string, string, string?];
   if (host === '') throw bad('empty host path');
   if (!isAbsolute(target)) throw bad(`container path ${JSON.stringify(target)} is not absolute`);
   if (target.replace(/\/+$/, '') === '') throw bad('container path cannot be /');
-  if (mode !== 'ro' && mode !== 'rw') throw bad(`unknown mode ${JSON.stringify(mode)} (use ro or rw)`);
+  let mode = 'rw';
+  let idmap = false;
+  for (const o of opts.split(',')) {
+    if (o === 'ro' || o === 'rw') mode = o;
+    else if (o === 'idmap') idmap = true;
+    else throw bad(`unknown mode ${JSON.stringify(o)} (use ro or rw, and idmap)`);
+  }
   const source = resolve(cwd, host);
   try {
     statSync(source);
   } catch (err) {
     throw bad(`host path ${source}: ${errnoText(err)}`);
   }
-  return { source, target, readOnly: mode === 'ro' };
+  return { source, target, readOnly: mode === 'ro', ...(idmap ? { idmap } : {}) };
 }
 
 /** "no such file or directory" from a Node fs error. */

@@ -72,16 +72,32 @@ export function humanSize(bytes: number): string {
   return `${Number(v.toPrecision(3))}${units[i]}`;
 }
 
+/** `template ls`: own size, what it shares with its parent, and who uses it. */
 export function templateTable(list: readonly TemplateInfo[], now: number = Date.now()): string {
   return formatTable(
-    ['NAME', 'BUILT', 'SIZE', 'DESCRIPTION'],
+    ['NAME', 'SOURCE', 'SIZE', 'SHARED', 'CONTAINERS', 'CREATED'],
     list.map((t) => [
       t.name,
-      t.built ? timeAgo(t.builtAt, now) || 'yes' : 'not yet',
-      t.sizeBytes === null ? '-' : humanSize(t.sizeBytes),
-      t.description,
+      templateSourceText(t),
+      t.ownSizeBytes === null ? '-' : humanSize(t.ownSizeBytes),
+      t.sharedSizeBytes === null ? '-' : t.sharedSizeBytes === 0 ? '0B' : `${humanSize(t.sharedSizeBytes)} (${t.parent ?? 'parent'})`,
+      String(t.containers.length),
+      t.status === 'ready' ? timeAgo(t.builtAt, now) : '-',
     ]),
   );
+}
+
+export function templateSourceText(t: TemplateInfo): string {
+  if (t.status === 'invalid') return `invalid: ${t.problem ?? 'unknown'}`;
+  const s = t.source;
+  if (t.status === 'recipe') return `recipe ${t.name}, not built${t.autoBuild ? ' (builds on first use)' : ` (corral template build ${t.name})`}`;
+  if (!s) return '-';
+  if (s.kind === 'recipe') {
+    const args = Object.entries(s.args).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`);
+    return `recipe ${s.recipe}${args.length ? ` ${args.join(' ')}` : ''}`;
+  }
+  if (s.kind === 'commit') return `commit of ${s.containerName} on ${s.parent}${s.flattened ? ' (flattened)' : ''}`;
+  return `${s.format} ${s.file}${s.tag ? ` (${s.tag})` : ''}`;
 }
 
 /** Pretty JSON (4 spaces, like `docker inspect`) with a final newline. */

@@ -14,7 +14,9 @@ import { registerRm, rm, type RmRequest } from './commands/rm.js';
 import { registerRun, run, type RunRequest } from './commands/run.js';
 import { registerStart, start, type StartRequest } from './commands/start.js';
 import { registerStop, stop, type StopRequest } from './commands/stop.js';
-import { registerTemplate, templateLs, type TemplateLsRequest } from './commands/template.js';
+import { registerTemplate, templateBuild, templateInspect, templateLs, templatePrune, templateRm, type TemplateBuildCommandRequest, type TemplateInspectRequest, type TemplateLsRequest, type TemplatePruneRequest, type TemplateRmRequest } from './commands/template.js';
+import { commit, registerCommit, type CommitRequest } from './commands/commit.js';
+import { exportContainer, registerExport, type ExportRequest } from './commands/export.js';
 import { clientVersion, registerVersion, version, type VersionRequest } from './commands/version.js';
 import { doctor, registerDoctor, type DoctorRequest } from './commands/doctor.js';
 import { registerUpdate, update, type UpdateCommandRequest } from './commands/update.js';
@@ -48,6 +50,12 @@ export interface Requests {
   'template ls': TemplateLsRequest;
   'template import': TemplateImportRequest;
   load: LoadRequest;
+  'template inspect': TemplateInspectRequest;
+  'template rm': TemplateRmRequest;
+  'template prune': TemplatePruneRequest;
+  'template build': TemplateBuildCommandRequest;
+  commit: CommitRequest;
+  export: ExportRequest;
   version: VersionRequest;
   doctor: DoctorRequest;
   update: UpdateCommandRequest;
@@ -84,6 +92,12 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'template ls': templateLs,
   'template import': templateImport,
   load,
+  'template inspect': templateInspect,
+  'template rm': templateRm,
+  'template prune': templatePrune,
+  'template build': templateBuild,
+  commit,
+  export: exportContainer,
   version,
   doctor,
   update,
@@ -138,10 +152,12 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerInspect(program, to('inspect'));
   registerExec(program, to('exec'));
   registerLogs(program, to('logs'));
-  registerTemplate(program, to('template ls'));
+  registerTemplate(program, { ls: to('template ls'), inspect: to('template inspect'), rm: to('template rm'), prune: to('template prune'), build: to('template build') });
   const templateCmd = program.commands.find((c) => c.name() === 'template')!;
   registerTemplateImport(templateCmd, to('template import'));
   registerLoad(program, templateCmd, to('load'));
+  registerCommit(program, to('commit'));
+  registerExport(program, to('export'));
   registerVersion(program, to('version'));
   registerDoctor(program, to('doctor'));
   registerUpdate(program, to('update'));

@@ -10,10 +10,15 @@ import type {
   StatsSample,
   UpdateRequest,
   UpdateResponse,
+  TemplateBuildRequest,
+  TemplateCommitRequest,
+  TemplateCommitResponse,
   TemplateInfo,
+  TemplateProgressLine,
   VersionInfo,
 } from '../api/types.js';
-import { CorralError } from '../errors.js';
+import type { IncomingMessage } from 'node:http';
+import { CorralError, type ErrorCode } from '../errors.js';
 import { HttpTransport } from './http.js';
 import type { CorralEvent } from '../api/types.js';
 
@@ -60,6 +65,38 @@ export class CorralClient {
 
   templates(): Promise<TemplateInfo[]> {
     return this.http.json('GET', '/v1/templates');
+  }
+
+  template(name: string): Promise<TemplateInfo> {
+    return this.http.json('GET', template(name));
+  }
+
+  /** Build a template from a recipe; progress lines as they come; aborting the signal stops the build. */
+  async templateBuild(req: TemplateBuildRequest, onProgress: (line: string) => void = () => {}, signal?: AbortSignal): Promise<TemplateInfo> {
+    return progressResult(await this.http.stream('POST', '/v1/templates/build', { body: req, ...(signal ? { signal } : {}) }), onProgress);
+  }
+
+  /** The template, built first when it is a recipe that builds on first use (busybox). */
+  async templatePrepare(name: string, onProgress: (line: string) => void = () => {}): Promise<TemplateInfo> {
+    return progressResult(await this.http.stream('POST', `${template(name)}/prepare`), onProgress);
+  }
+
+  async templateRemove(name: string): Promise<void> {
+    await this.http.json('DELETE', template(name));
+  }
+
+  /** Unused templates: removed, or only listed with `dryRun`. */
+  async templatePrune(opts: { dryRun?: boolean } = {}): Promise<string[]> {
+    return (await this.http.json<{ removed: string[] }>('POST', `/v1/templates/prune${query({ dryRun: opts.dryRun || undefined })}`)).removed;
+  }
+
+  commit(req: TemplateCommitRequest): Promise<TemplateCommitResponse> {
+    return this.http.json('POST', '/v1/templates/commit', { body: req });
+  }
+
+  /** The container's flattened filesystem as a tar stream. */
+  export(ref: string): Promise<IncomingMessage> {
+    return this.http.stream('GET', `${container(ref)}/export`);
   }
 
   create(req: CreateRequest): Promise<CreateResponse> {
@@ -159,6 +196,26 @@ export class CorralClient {
   execStart(id: string): Promise<Socket> {
     return this.http.upgrade('POST', `/v1/exec/${encodeURIComponent(id)}/start`);
   }
+}
+
+function template(name: string): string {
+  return `/v1/templates/${encodeURIComponent(name)}`;
+}
+
+/** Progress lines to `onProgress`, then the template, or the error the stream ends with. */
+async function progressResult(res: IncomingMessage, onProgress: (line: string) => void): Promise<TemplateInfo> {
+  for await (const line of ndjsonLines(res)) {
+    let msg: TemplateProgressLine;
+    try {
+      msg = JSON.parse(line) as TemplateProgressLine;
+    } catch {
+      throw new CorralError('internal', `corrald sent a line that is not JSON: ${line.slice(0, 80)}`);
+    }
+    if ('progress' in msg) onProgress(msg.progress);
+    else if ('template' in msg) return msg.template;
+    else if ('error' in msg) throw new CorralError(msg.error.code as ErrorCode, msg.error.message, msg.error.details);
+  }
+  throw new CorralError('unavailable', 'corrald closed the stream before the template was ready');
 }
 
 function container(ref: string): string {

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { ExecRequest } from '../api/types.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { execArgv } from '../namespaces/argv.js';
+import { seccompFilterFile } from '../security/seccomp.js';
 import type { Containers } from '../runtime/containers.js';
 import type { Logger } from '../util/logger.js';
 import { mergeEnv, validateUser } from '../runtime/spec.js';
@@ -69,6 +70,7 @@ export class ExecSessions {
       tty: s.request.tty,
       stdin: s.request.interactive,
       oomScoreAdj: config.oomScoreAdj ?? undefined,
+      seccomp: seccompFilterFile(this.containers.store.dir(config.id), config),
       command: s.request.command,
     });
     const child = spawn(this.shim, argv, { stdio: ['pipe', 'pipe', 'pipe'] });

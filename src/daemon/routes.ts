@@ -10,11 +10,12 @@ import type { ExecSessions } from './exec-sessions.js';
 import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';
 import { Router } from './router.js';
 import { parseSignal } from './signals.js';
-import type { TemplateInfo } from '../api/types.js';
+import type { TemplateStore } from '../rootfs/templates.js';
+import { templateRoutes } from './templates.js';
 import { CorralError, ValidationError } from '../errors.js';
 import { EVENT_TYPES, type EventJournal, type EventQuery } from './events.js';
 import { parseTimeArg } from '../util/time.js';
-import { DataRootTarget } from '../rootfs/archive/target.js';
+import { StoreTarget } from '../rootfs/archive/store-target.js';
 import { registerTemplateImportRoutes } from './routes-templates-import.js';
 
 export const VERSION = '0.1.0';
@@ -24,7 +25,7 @@ export interface RouteDeps {
   paths: CorralPaths;
   containers: Containers;
   exec: ExecSessions;
-  templates: { list(): Promise<TemplateInfo[]> };
+  templates: TemplateStore;
   log: Logger;
   events: EventJournal;
 }
@@ -73,8 +74,8 @@ export function buildRouter(d: RouteDeps): Router {
     });
     res.end();
   });
-  r.on('GET', '/v1/templates', async (_ctx, res) => sendJson(res, 200, await d.templates.list()));
-  registerTemplateImportRoutes(r, new DataRootTarget(d.paths));
+  templateRoutes(r, { paths: d.paths, templates: d.templates, containers: c, log: d.log });
+  registerTemplateImportRoutes(r, new StoreTarget(d.paths, d.templates));
   r.on('GET', '/v1/containers', async (ctx, res) => sendJson(res, 200, await c.list(queryBool(ctx.query.get('all')))));
   r.on('POST', '/v1/containers', async (ctx, res) => {
     const config = await c.create(await readJson(ctx.req));

@@ -22,6 +22,8 @@ import { DEFAULT_READ_LIMITS, type LValue, type ReadLimits, readYaml } from './y
 export interface ManifestOptions {
   /** Template names corrald knows; an unknown template is then an error. Omit to skip the check. */
   templates?: readonly string[];
+  /** Recipes not built yet: a container naming one is told to `corral template build` it. */
+  unbuilt?: readonly string[];
   /** What relative host paths (volumes, envFile) are relative to. Default: the manifest's directory (the current one for `-`). */
   baseDir?: string;
   /** Override the hostile-input limits (size 256 KiB, depth 64, ...); tests use this. */
@@ -78,7 +80,7 @@ export function checkManifest(input: string | Uint8Array, file: string, options:
   if (documents === 0 && issues.length === 0) {
     issue('error', 'empty', { line: 1, col: 1, offset: 0 }, [], 'the manifest is empty', 'declare containers: with at least one container');
   }
-  runValidators({ declared, built, ...(options.templates ? { templates: options.templates } : {}), report: issue }, options.validators ?? VALIDATORS);
+  runValidators({ declared, built, ...(options.templates ? { templates: options.templates } : {}), ...(options.unbuilt ? { unbuilt: options.unbuilt } : {}), report: issue }, options.validators ?? VALIDATORS);
 
   const sorted = sortIssues(issues);
   const errors = sorted.filter((i) => i.severity === 'error');

@@ -4,7 +4,7 @@ import type { CreateRequest, HealthConfig, LimitRequest, VolumeSpec } from '../a
 import { HEALTH_DEFAULTS } from '../runtime/healthcheck.js';
 import { type RestartPolicy, formatRestartPolicy, parseRestartPolicy } from '../runtime/restart-policy.js';
 import type { ManifestIssue, Pos } from './issues.js';
-import { checkContainerPath, millicoresToCpus, parseBytes, parseCpu, parseDuration, parseMemory, parseVolume, resolveHostPath } from './units.js';
+import { checkContainerPath, millicoresToCpus, parseBytes, parseCpu, parseDisk, parseDuration, parseMemory, parseVolume, resolveHostPath } from './units.js';
 import type { LMap, LScalar, LValue } from './yaml-tree.js';
 
 export type { HealthConfig, RestartPolicy };
@@ -121,6 +121,9 @@ export function buildContainer(name: string, node: LMap, keyPos: Pos, file: stri
   if (ports.length > 0) request.publish = ports;
   const dns = strings(get('dns'));
   if (dns.length > 0) request.dns = dns;
+  // Kubernetes units (10Gi) → exact bytes for corrald's --storage-opt size.
+  const disk = note('disk', get('disk'));
+  if (disk !== undefined) request.storageOpt = { size: String(parseDisk(disk, 'disk')) };
 
   const limits = limitRequest(node, note);
   if (Object.keys(limits).length > 0) request.limits = limits;

@@ -1,6 +1,7 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { MIN_CPU_QUOTA_US, MIN_MEMORY_BYTES, DEFAULT_CPU_PERIOD_US, parseList } from '../cgroups/limits.js';
 import { ValidationError } from '../errors.js';
+import { MIN_DISK_BYTES } from '../storage/size.js';
 import { formatBytes, parseK8sBytes, parseK8sCpu } from '../util/quantity.js';
 import { parseDuration as parseDockerDuration } from '../util/time.js';
 import type { IssueCode } from './issues.js';
@@ -47,6 +48,13 @@ export function millicoresToCpus(milli: number): string {
   const whole = Math.floor(milli / 1000);
   const frac = milli % 1000;
   return frac === 0 ? String(whole) : `${whole}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
+}
+
+/** A container's disk (`disk: 10Gi`): at least 16Mi, as corrald's --storage-opt size requires. */
+export function parseDisk(text: string, field: string): number {
+  const bytes = parseBytes(text, field);
+  if (bytes < MIN_DISK_BYTES) throw new UnitError('quantity', `invalid ${field} ${JSON.stringify(text)}: that is ${bytes} bytes; at least 16Mi (${MIN_DISK_BYTES} bytes)`);
+  return bytes;
 }
 
 /** Memory sizes: at least 6Mi, as Docker requires. */
@@ -188,6 +196,7 @@ export const FORMATS: Readonly<Record<string, (text: string, field: string) => u
   'k8s-memory': (t, f) => parseMemory(t, f),
   'k8s-memory-or-unlimited': (t, f) => (t.trim() === 'unlimited' ? 'unlimited' : parseBytes(t, f)),
   'k8s-bytes': (t, f) => parseBytes(t, f),
+  'k8s-disk': (t, f) => parseDisk(t, f),
   'cpu-list': (t) => parseCpuList(t),
   duration: (t) => parseDuration(t),
   volume: (t) => parseVolume(t, '/'),

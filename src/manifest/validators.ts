@@ -39,6 +39,8 @@ export interface ValidatorContext {
   built: readonly Built[];
   /** Template names corrald knows, when the caller passed them. */
   templates?: readonly string[];
+  /** Recipes corrald could build but has not (`corral template build NAME`). */
+  unbuilt?: readonly string[];
   report(severity: 'error' | 'warning', code: IssueCode, pos: Pos, path: PathSegment[], message: string, hint?: string): void;
 }
 
@@ -111,8 +113,14 @@ function knownTemplates(ctx: ValidatorContext): void {
   for (const b of ctx.built) {
     const t = b.container.request.template;
     if (ctx.templates.includes(t)) continue;
-    const near = closest(t, ctx.templates);
-    ctx.report('error', 'template', find(b.node, ['template']), path(b, 'template'), `unknown template ${JSON.stringify(t)}`, near ? `did you mean ${JSON.stringify(near)}?` : `known templates: ${ctx.templates.join(', ') || 'none'}`);
+    const pos = find(b.node, ['template']);
+    if (ctx.unbuilt?.includes(t)) {
+      ctx.report('error', 'template', pos, path(b, 'template'), `template ${JSON.stringify(t)} is not built yet`, `build it first: corral template build ${t}`);
+      continue;
+    }
+    const near = closest(t, [...ctx.templates, ...(ctx.unbuilt ?? [])]);
+    const howTo = `make it with corral template build RECIPE --name ${t}, corral template load -i FILE --name ${t} or corral commit CONTAINER ${t}`;
+    ctx.report('error', 'template', pos, path(b, 'template'), `unknown template ${JSON.stringify(t)}`, near ? `did you mean ${JSON.stringify(near)}?` : `known templates: ${ctx.templates.join(', ') || 'none'}; ${howTo}`);
   }
 }
 

@@ -1,10 +1,12 @@
-import type { ContainerConfig } from '../api/types.js';
+import type { ContainerConfig, UsernsConfig } from '../api/types.js';
 import { logPolicy, type LogPolicy } from './log-policy.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../security/masked-paths.js';
+import { seccompFilterFile } from '../security/seccomp.js';
 
 /**
  * Pure argv builders for the process chain of docs/shim.md:
- *   corral-shim monitor … -- unshare … -- corral-shim init … -- PROGRAM ARGS
+ *   corral-shim monitor … -- unshare … -- corral-shim init … -- PROGRAM ARGS           (--userns host)
+ *   corral-shim monitor --uid-map … -- [nsenter --net=… --] corral-shim init --userns --unshare … -- PROGRAM ARGS
  * Nothing here touches the system, so every flag is unit-tested.
  */
 
@@ -24,12 +26,20 @@ export interface MonitorOptions {
   waitAttach: boolean;
   /** The log's cap; the installation's (`logPolicy()`) when not given. */
   logPolicy?: LogPolicy;
+  /** A private user namespace: the maps the monitor writes when the init stage asks (IDMAP_REQUEST). */
+  userns?: UsernsConfig;
+}
+
+/** One map line: container ids 0..size-1 are host ids base..base+size-1. */
+export function idMap(base: number, size: number): string {
+  return `0 ${base} ${size}`;
 }
 
 export function monitorArgs(o: MonitorOptions): string[] {
   const log = o.logPolicy ?? logPolicy();
   const args = ['monitor', '--id', o.id, '--state-dir', o.stateDir, '--log', o.logFile, '--log-max-size', String(log.maxSize), '--log-max-files', String(log.maxFiles)];
   args.push('--socket', o.socket, '--exit-notify', o.exitNotify);
+  if (o.userns?.mode === 'private') args.push('--uid-map', idMap(o.userns.uidBase, o.userns.size), '--gid-map', idMap(o.userns.gidBase, o.userns.size));
   for (const f of o.cgroupProcs) args.push('--cgroup-procs', f);
   if (o.tty) args.push('--tty');
   if (o.stdin) args.push('--stdin');
@@ -70,26 +80,51 @@ export function rebindArgs(o: { pid: number; pidStartTime: number; binds: readon
 }
 
 /** Process settings shared by `init` and `exec`: who runs, with what, where. */
-export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean; oomScoreAdj?: number | undefined }): string[] {
+export function processArgs(p: { user: string; capabilities: readonly string[]; cwd: string; env: readonly string[]; tty: boolean; oomScoreAdj?: number | undefined; seccomp?: string | undefined }): string[] {
   const args = ['--user', p.user, '--cwd', p.cwd];
   if (p.oomScoreAdj !== undefined) args.push('--oom-score-adj', String(p.oomScoreAdj));
+  // The resolved filter (src/security/seccomp.ts), loaded right before exec.
+  if (p.seccomp !== undefined) args.push('--seccomp', p.seccomp);
   for (const c of p.capabilities) args.push('--cap', `CAP_${c}`);
   for (const e of p.env) args.push('--env', e);
   if (p.tty) args.push('--tty');
   return args;
 }
 
-export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[]): string[] {
+/** `unshare`'s flags as the init stage's `--unshare` names. */
+const NS_NAMES: Record<string, string> = { '--mount': 'mnt', '--uts': 'uts', '--ipc': 'ipc', '--net': 'net', '--cgroup': 'cgroup', '--pid': 'pid' };
+
+/**
+ * With a private user namespace the init stage makes every namespace itself, after the user one
+ * (so they belong to it): `unshare … --` leaves the chain and its namespaces become `--unshare`.
+ * What comes before it stays (`nsenter --net=…` joins the prepared network namespace while still
+ * host root: joining one that belongs to the host needs the host's CAP_SYS_ADMIN).
+ */
+export function usernsChain(namespaces: readonly string[]): { before: string[]; unshare: string } {
+  const first = namespaces.findIndex((a, i) => i > 0 && a in NS_NAMES);
+  if (first < 0) throw new Error(`no unshare namespaces in ${namespaces.join(' ')}`);
+  const names: string[] = [];
+  for (const a of namespaces.slice(first)) {
+    if (a === '--') break;
+    if (a in NS_NAMES) names.push(NS_NAMES[a]!);
+  }
+  return { before: namespaces.slice(0, first - 1), unshare: names.join(',') };
+}
+
+export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], seccomp?: string): string[] {
   const args = ['init', '--rootfs', rootfs.mountpoint];
   for (const l of rootfs.lower) args.push('--lower', l);
   args.push('--upper', rootfs.upper, '--work', rootfs.work, '--hostname', c.hostname);
-  for (const b of etc) args.push('--bind', b.source, b.target, b.readOnly ? 'ro' : 'rw');
-  for (const v of c.volumes) args.push('--bind', v.source, v.target, v.readOnly ? 'ro' : 'rw');
+  const own = c.userns.mode === 'private';
+  // Corral's own files (hosts, resolv.conf) stay writable by container root, as without a user
+  // namespace; read-only binds (LXCFS' files, a FUSE mount) are bound as they are.
+  for (const b of etc) args.push('--bind', b.source, b.target, b.readOnly ? 'ro' : own ? 'rw,idmap' : 'rw');
+  for (const v of c.volumes) args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
   for (const m of MASKED_PATHS) args.push('--mask', m);
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
-  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined }));
+  args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
 }
 
@@ -98,7 +133,11 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
  * network namespace is prepared beforehand (`unshareInNetnsArgs` of src/network/argv.ts) or shared.
  */
 export function startArgv(o: MonitorOptions, c: ContainerConfig, rootfs: RootfsLayout, etc: readonly EtcBind[], unshare = 'unshare', namespaces?: readonly string[]): string[] {
-  return [...monitorArgs(o), '--', ...(namespaces ?? unshareArgs(unshare)), o.shim, ...initArgs(c, rootfs, etc), '--', ...c.command];
+  const chain = namespaces ?? unshareArgs(unshare);
+  if (c.userns.mode !== 'private') return [...monitorArgs(o), '--', ...chain, o.shim, ...initArgs(c, rootfs, etc, seccompFilterFile(o.stateDir, c)), '--', ...c.command];
+  const { before, unshare: list } = usernsChain(chain);
+  const [stage, ...rest] = initArgs(c, rootfs, etc, seccompFilterFile(o.stateDir, c));
+  return [...monitorArgs({ ...o, userns: c.userns }), '--', ...before, o.shim, stage!, '--userns', '--unshare', list, ...rest, '--', ...c.command];
 }
 
 export interface ExecOptions {
@@ -113,6 +152,8 @@ export interface ExecOptions {
   tty: boolean;
   stdin: boolean;
   oomScoreAdj?: number | undefined;
+  /** The container's seccomp filter file (seccompFilterFile), as PID 1 got it. */
+  seccomp?: string | undefined;
   command: readonly string[];
 }
 
@@ -132,7 +173,7 @@ export function execArgv(o: ExecOptions): string[] {
     String(o.pid),
     '--pid-start',
     String(o.pidStartTime),
-    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty, oomScoreAdj: o.oomScoreAdj }),
+    ...processArgs({ user: o.user, capabilities: o.capabilities, cwd: o.cwd, env: o.env, tty: o.tty, oomScoreAdj: o.oomScoreAdj, seccomp: o.seccomp }),
     '--',
     ...o.command,
   ];

@@ -7,19 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "process.h"
 #include "sync.h"
+#include "userns.h"
 #include "util.h"
 
-/* mnt last: once in the container's mount namespace, /proc is its /proc and
- * our root is its root. */
+/* net first: a prepared network namespace belongs to the host's user
+ * namespace, and joining it needs CAP_SYS_ADMIN there, which we give up by
+ * entering the container's user namespace, next; the rest belong to that
+ * one. mnt last: once in the container's mount namespace, /proc is its
+ * /proc and our root is its root. */
 static const struct {
   const char *name;
   int type;
 } namespaces[] = {
-    {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
+    {"net", CLONE_NEWNET}, {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},    {"uts", CLONE_NEWUTS},
     {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
 };
 #define NNS (sizeof namespaces / sizeof namespaces[0])
@@ -89,6 +94,22 @@ int exec_main(int argc, char **argv) {
   if (starttime_at(dir, &actual) < 0 || actual != start) step(failx("exec: pid %lu exited", pid));
   close(dir);
   for (size_t i = 0; i < NNS; i++) {
+    if (namespaces[i].type == CLONE_NEWUSER) {
+      /* A container without a user namespace of its own shares ours, and
+       * setns into the namespace one is in fails. */
+      struct stat a, b;
+      if (fstat(fds[i], &a) < 0 || stat("/proc/self/ns/user", &b) < 0) step(fail("stat %s/ns/user", path));
+      if (a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+        close(fds[i]);
+        continue;
+      }
+      /* Lowering the OOM score needs the host's CAP_SYS_RESOURCE: now or never (the child inherits it). */
+      if (p.oom_score_adj && write_file("/proc/self/oom_score_adj", p.oom_score_adj) < 0) sync_die(1);
+      p.oom_score_adj = NULL;
+      step(userns_enter(fds[i]));
+      close(fds[i]);
+      continue;
+    }
     if (setns(fds[i], namespaces[i].type) < 0) step(fail("setns %s/ns/%s", path, namespaces[i].name));
     close(fds[i]);
   }

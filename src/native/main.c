@@ -12,6 +12,8 @@
 #include "rebind.h"
 #include "util.h"
 
+int netns_main(int argc, char **argv); /* netns.c */
+
 int main(int argc, char **argv) {
   ensure_stdio();
   if (argc >= 2 && strcmp(argv[1], "monitor") == 0) return monitor_main(argc, argv);
@@ -19,7 +21,8 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "devices") == 0) return devices_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "rebind") == 0) return rebind_main(argc, argv);
-  fprintf(stderr, "usage: corral-shim monitor|init|exec|rebind [options] -- ARGV...\n"
+  if (argc >= 2 && strcmp(argv[1], "netns") == 0) return netns_main(argc, argv);
+  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns|rebind [options] -- ARGV...\n"
                   "       corral-shim devices CGROUP_DIR RULE...\n"
                   "(see docs/shim.md)\n");
   return 2;

@@ -47,6 +47,8 @@ static const char **value_of(struct options *o, const char *opt) {
   if (strcmp(opt, "--log-max-size") == 0) return &o->log_max_size;
   if (strcmp(opt, "--log-max-files") == 0) return &o->log_max_files;
   if (strcmp(opt, "--cgroup-procs") == 0) return &o->cgroup_procs[o->ncgroup++];
+  if (strcmp(opt, "--uid-map") == 0) return &M.uid_map;
+  if (strcmp(opt, "--gid-map") == 0) return &M.gid_map;
   return NULL;
 }
 
@@ -65,8 +67,8 @@ static int parse(int argc, char **argv, struct options *o) {
     if (!value) return failx("monitor: unknown option %s", argv[i]);
     if (i + 1 >= argc) return failx("monitor: option %s needs a value", argv[i]);
     /* Paths made absolute now: a daemonizing monitor does chdir("/"). */
-    int path = value != &o->id && value != &o->log_max_size && value != &o->log_max_files;
-    *value = path ? absolute(argv[i + 1]) : argv[i + 1];
+    int text = value == &o->id || value == &o->log_max_size || value == &o->log_max_files || value == &M.uid_map || value == &M.gid_map;
+    *value = text ? argv[i + 1] : absolute(argv[i + 1]);
     i++;
   }
   if (i + 1 >= argc) return failx("monitor: no program after --");

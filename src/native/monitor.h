@@ -32,8 +32,9 @@ struct monitor {
 
   int sync_fd; /* our end of the sync socketpair (shim protocol, proto.h) */
   char error[ERR_MAX];  /* the first ERROR message */
-  /* What an IDMAP_REQUEST writes to /proc/PID/{uid,gid}_map; none yet, so a
-   * request is answered with ERROR (user namespaces will set them). */
+  /* What an IDMAP_REQUEST writes to /proc/PID/{uid,gid}_map (--uid-map,
+   * --gid-map, e.g. "0 1000000 65536"); without them a request is answered
+   * with ERROR. */
   const char *uid_map, *gid_map;
 
   /* --wait-run: stdin carries corrald's "run" (control.c). */

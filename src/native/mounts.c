@@ -15,6 +15,8 @@
 #include "util.h"
 
 const char *mount_root_name = "";
+uid_t mount_create_uid = (uid_t)-1;
+gid_t mount_create_gid = (gid_t)-1;
 
 static int openat2_in_root(int rootfd, const char *path, int flags) {
   struct open_how how = {
@@ -54,6 +56,9 @@ static int create_in_root(int rootfd, const char *path, enum create create, int 
     pfd = openat2_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
   if (pfd < 0) return -1;
   int r = create == CREATE_DIR ? mkdirat(pfd, base, 0755) : mknodat(pfd, base, S_IFREG | 0644, 0);
+  /* Made by host root for a container with a user namespace: owned by its root. */
+  if (r == 0 && mount_create_uid != (uid_t)-1 && fchownat(pfd, base, mount_create_uid, mount_create_gid, AT_SYMLINK_NOFOLLOW) < 0)
+    r = -1;
   if (r < 0 && errno == EEXIST) {
     char link[PATH_MAX], target[PATH_MAX];
     ssize_t len = readlinkat(pfd, base, link, sizeof link - 1);
@@ -93,6 +98,11 @@ int mount_fs(int rootfd, const char *path, const char *type, unsigned long flags
 
 int mount_bind(int rootfd, const char *src, int src_fd, const char *path, enum create create,
                unsigned long long attrs, int recursive) {
+  return mount_bind_idmapped(rootfd, src, src_fd, path, create, attrs, recursive, -1);
+}
+
+int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *path, enum create create,
+                        unsigned long long attrs, int recursive, int userns) {
   const char *what = src ? src : path;
   unsigned rec = recursive ? AT_RECURSIVE : 0;
   /* A detached copy gets its flags before it is attached, so the target is
@@ -101,7 +111,8 @@ int mount_bind(int rootfd, const char *src, int src_fd, const char *path, enum c
                  : open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
   if (tree < 0) return fail("bind mount %s on %s%s", what, mount_root_name, path);
   struct mount_attr attr = {.attr_set = attrs};
-  if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0) {
+  if (userns >= 0) attr.attr_set |= MOUNT_ATTR_IDMAP, attr.userns_fd = (unsigned long long)userns;
+  if (attr.attr_set && mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0) {
     fail("set attributes of bind mount %s on %s%s", what, mount_root_name, path);
     close(tree);
     return -1;
@@ -120,7 +131,10 @@ int mount_user_binds(int rootfd, const struct mounts *m) {
     struct stat st;
     if (stat(b->src, &st) < 0) return fail("bind mount %s on %s%s", b->src, mount_root_name, b->dst);
     unsigned long long attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->ro ? MOUNT_ATTR_RDONLY : 0);
-    if (mount_bind(rootfd, b->src, -1, b->dst, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, attrs, 1) < 0)
+    if (b->idmap && m->userns < 0)
+      return failx("bind mount %s on %s%s: idmap needs a user namespace", b->src, mount_root_name, b->dst);
+    if (mount_bind_idmapped(rootfd, b->src, -1, b->dst, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, attrs, 1,
+                            b->idmap ? m->userns : -1) < 0)
       return -1;
   }
   return 0;

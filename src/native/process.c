@@ -15,6 +15,7 @@
 #include "caps.h"
 #include "pathexec.h"
 #include "reaper.h"
+#include "seccomp.h"
 #include "sync.h"
 #include "user.h"
 #include "util.h"
@@ -30,7 +31,7 @@ int process_option(struct process *p, int argc, char **argv, int *i, int allow_i
   if (strcmp(o, "--tty") == 0) return p->tty = 1;
   if (allow_init && strcmp(o, "--init") == 0) return p->init = 1;
   if (strcmp(o, "--user") && strcmp(o, "--cap") && strcmp(o, "--cwd") && strcmp(o, "--env") &&
-      strcmp(o, "--oom-score-adj"))
+      strcmp(o, "--oom-score-adj") && strcmp(o, "--seccomp"))
     return 0;
   if (*i + 1 >= argc) return failx("option %s needs a value", o);
   const char *v = argv[++*i];
@@ -43,6 +44,10 @@ int process_option(struct process *p, int argc, char **argv, int *i, int allow_i
     long n = strtol(v, &end, 10);
     if (*v == 0 || *end || n < -1000 || n > 1000) return failx("--oom-score-adj %s: expected -1000..1000", v);
     p->oom_score_adj = v;
+  } else if (strcmp(o, "--seccomp") == 0) {
+    /* Compiled now, while the host path is reachable (before pivot_root or setns). */
+    if (p->seccomp) return failx("--seccomp given twice");
+    if (seccomp_prepare(v, &p->seccomp) < 0) return -1;
   } else if (strcmp(o, "--cwd") == 0) {
     if (v[0] != '/') return failx("--cwd %s: not absolute", v);
     p->cwd = v;
@@ -117,6 +122,9 @@ void process_run(struct process *p) {
 
   /* 11. */
   if (chdir(cwd) < 0) step(fail("chdir %s", cwd));
+  /* 11c. Last before exec: the filter needs no_new_privs (set above) and must
+   * not see the set-up's own syscalls. The --init reaper runs under it too. */
+  if (p->seccomp) step(seccomp_install(p->seccomp));
 
   /* 12-13. */
   if (p->init) reaper_run(p);

@@ -1,6 +1,6 @@
 /* The process spec shared by the init and exec stages (steps 8-13 of
  * docs/shim.md): session and tty, user, capabilities, no_new_privs, cwd,
- * environment, exec (or the --init reaper). */
+ * seccomp, environment, exec (or the --init reaper). */
 #ifndef CORRAL_PROCESS_H
 #define CORRAL_PROCESS_H
 
@@ -15,6 +15,7 @@ struct process {
   size_t nenv;
   char **argv;
   const char *oom_score_adj; /* NULL: inherit */
+  void *seccomp; /* a compiled filter (--seccomp FILE); NULL: none */
   int tty;
   int init; /* only the init stage accepts --init */
   /* Our own argv strings (contiguous), which --init blanks: see reaper.c. */

@@ -76,7 +76,30 @@ static int mount_overlay(const struct mounts *m) {
   return 0;
 }
 
+/* Premounted (by host root, before the user namespace): the root came here
+ * locked inside the mount namespace copied from that phase, and pivot_root
+ * refuses a locked mount; a recursive bind onto itself is a new, unlocked
+ * mount of the same tree (what stays locked under it, the binds and /sys,
+ * is what the container must not undo). Its path may not be reachable by
+ * container root (the data root is 0700): the init stage left its cwd on
+ * it, which unshare(CLONE_NEWNS) carried into this namespace. */
+static int rebind_cwd(const struct mounts *m) {
+  int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (here < 0) return fail("open %s", m->rootfs);
+  int tree = open_tree(here, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_NODEV};
+  if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ||
+      move_mount(tree, "", here, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    fail("bind mount %s on itself", m->rootfs);
+    if (tree >= 0) close(tree);
+    tree = -1;
+  }
+  close(here);
+  return tree; /* the attached copy's root: the new root */
+}
+
 int rootfs_mount(const struct mounts *m) {
+  if (m->premounted) return rebind_cwd(m);
   if (m->nlower > 0) {
     if (mount_overlay(m) < 0) return -1;
   } else {
@@ -96,10 +119,13 @@ int rootfs_mount(const struct mounts *m) {
   return fd;
 }
 
+int rootfs_sysfs(int rootfd) {
+  return mount_fs(rootfd, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
 int rootfs_system(int rootfd) {
   if (mount_fs(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return -1;
-  if (mount_fs(rootfd, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return -1;
-  return 0;
+  return rootfs_sysfs(rootfd);
 }
 
 int rootfs_pivot(int rootfd, int read_only) {

@@ -15,6 +15,13 @@ import { networkFailure } from './fail.js';
  * Each namespace is kept alive by a bind mount of `/proc/PID/ns/net` on its file
  * (`unshare --net=<file> true`); removing it is umount + unlink. Everything is idempotent.
  */
+/** A namespace for a container with its own user namespace: `corral-shim netns` makes it with these maps. */
+export interface NetnsUserns {
+  shim: string;
+  uidMap: string;
+  gidMap: string;
+}
+
 export class NetnsStore {
   readonly dir: string;
   private dirReady = false;
@@ -36,7 +43,7 @@ export class NetnsStore {
    * the namespace can be configured in the same process spawn; an existing namespace is then an
    * error (the program would not run in it).
    */
-  async create(id: string, o: { run?: readonly string[]; input?: string; operation?: string } = {}): Promise<string> {
+  async create(id: string, o: { run?: readonly string[]; input?: string; operation?: string; userns?: NetnsUserns } = {}): Promise<string> {
     const file = this.path(id);
     await this.prepareDir();
     // A file that does not exist is no mount point: skip asking (a process spawn) on the start path.
@@ -51,7 +58,12 @@ export class NetnsStore {
       throw fsError('create', file, err);
     }
     try {
-      await this.runner.run('unshare', [`--net=${file}`, ...(o.run ?? ['true'])], o.input !== undefined ? { input: o.input } : {});
+      // Owned by the container's user namespace when it has one (its root then holds its
+      // capabilities there); the program still runs as host root.
+      const [cmd, args] = o.userns
+        ? [o.userns.shim, ['netns', '--uid-map', o.userns.uidMap, '--gid-map', o.userns.gidMap, file, '--', ...(o.run ?? ['true'])]]
+        : ['unshare', [`--net=${file}`, ...(o.run ?? ['true'])]];
+      await this.runner.run(cmd, args, o.input !== undefined ? { input: o.input } : {});
     } catch (err) {
       // The program may have failed after the namespace was bound on the file.
       if (o.run) await this.runner.run('umount', [file], { allowFailure: true });

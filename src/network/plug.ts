@@ -2,7 +2,7 @@ import { NetworkError, ValidationError } from '../errors.js';
 import type { Runner } from '../system/runner.js';
 import { IFNAME, type Attachment, type BridgeNetwork } from './bridge.js';
 import { networkFailure } from './fail.js';
-import type { NetnsStore } from './netns.js';
+import type { NetnsStore, NetnsUserns } from './netns.js';
 
 export interface PlugRequest {
   net: BridgeNetwork;
@@ -25,7 +25,7 @@ export interface PlugRequest {
  * Leases (with the veths' names) are written first, as BridgeNetwork.attach does, so a crash is
  * repaired from them; on failure everything made here is undone and the error names the step.
  */
-export async function plugNamespace(o: { id: string; netns: NetnsStore; runner: Runner; plugs: readonly PlugRequest[]; hostNetns?: string }): Promise<{ file: string; attachments: Attachment[] }> {
+export async function plugNamespace(o: { id: string; netns: NetnsStore; runner: Runner; plugs: readonly PlugRequest[]; hostNetns?: string; userns?: NetnsUserns | undefined }): Promise<{ file: string; attachments: Attachment[] }> {
   if (o.plugs.length === 0) throw new ValidationError('plug a network namespace: no network given');
   if (o.plugs.filter((p) => p.defaultRoute).length > 1) throw new ValidationError('plug a network namespace: more than one default route');
   const hostNetns = o.hostNetns ?? `/proc/${process.pid}/ns/net`;
@@ -47,7 +47,7 @@ export async function plugNamespace(o: { id: string; netns: NetnsStore; runner: 
       if (p.defaultRoute) routes.push(`route add default via ${r.info.gateway} dev ${p.ifname}`);
       attachments.push({ ip: r.lease.ip, mac: r.lease.mac, gateway: r.info.gateway, prefix: r.info.prefix, hostVeth: p.hostVeth });
     }
-    file = await o.netns.create(o.id, { run: ['ip', '-batch', '-'], input: [...inside, 'link set lo up', ...routes, ''].join('\n'), operation: 'create and configure network namespace' });
+    file = await o.netns.create(o.id, { run: ['ip', '-batch', '-'], input: [...inside, 'link set lo up', ...routes, ''].join('\n'), operation: 'create and configure network namespace', ...(o.userns ? { userns: o.userns } : {}) });
     const host = o.plugs.map((p) => `link set ${p.hostVeth} master ${p.net.bridge} up`);
     try {
       await o.runner.run('ip', ['-batch', '-'], { input: [...host, ''].join('\n') });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { diskPaths } from '../storage/paths.js';
 
 /** A container's own overlay layer, under its state directory. */
 export interface LayerLayout {
@@ -10,6 +11,12 @@ export interface LayerLayout {
   mountpoint: string;
 }
 
-export function layerLayout(containerDir: string): LayerLayout {
-  return { upper: join(containerDir, 'upper'), work: join(containerDir, 'work'), mountpoint: join(containerDir, 'rootfs') };
+/** With a disk quota, upper and work live in the container's disk image (mounted while it runs). */
+export function layerLayout(containerDir: string, onDisk = false): LayerLayout {
+  const mountpoint = join(containerDir, 'rootfs');
+  if (onDisk) {
+    const d = diskPaths(containerDir);
+    return { upper: d.upper, work: d.work, mountpoint };
+  }
+  return { upper: join(containerDir, 'upper'), work: join(containerDir, 'work'), mountpoint };
 }

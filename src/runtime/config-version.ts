@@ -1,11 +1,12 @@
 import type { ContainerConfig } from '../api/types.js';
-import { NONE_NETWORK_CONFIG } from './spec.js';
+import { UNCONFINED_SECCOMP } from '../security/seccomp.js';
+import { HOST_USERNS, NONE_NETWORK_CONFIG } from './spec.js';
 
 /**
  * config.json carries a `version`; each migration takes a record one version up. A record newer
  * than this build reads is not guessed at: the container is quarantined, never rewritten.
  */
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 3;
 
 type Raw = Record<string, unknown>;
 
@@ -22,6 +23,12 @@ const MIGRATIONS: readonly ((c: Raw) => Raw)[] = [
     healthcheck: c.healthcheck ?? null,
     network: c.network ?? NONE_NETWORK_CONFIG,
   }),
+  // 1 → 2: records written before seccomp ran their containers without a filter, and still do
+  // (their directories hold no seccomp files; recreate a container to get the default profile).
+  (c) => ({ ...c, seccomp: c.seccomp ?? UNCONFINED_SECCOMP }),
+  // 2 → 3: records written before user namespaces existed share the host's (their upper layer is
+  // owned by host root, which no private range could write).
+  (c) => ({ ...c, userns: c.userns ?? HOST_USERNS }),
 ];
 
 /** Why a record cannot be read as a container's config, or the config brought up to date. */

@@ -42,6 +42,7 @@ export class Containers {
           log: deps.log,
           containers: () => rt.index.all(),
           ...(deps.unshare ? { unshare: deps.unshare } : {}),
+          shim: deps.shim,
         })
       : undefined;
     rt.supervisor = new Supervisor({

@@ -1,5 +1,6 @@
 import type { ContainerConfig, HealthState } from '../api/types.js';
 import { nextHealth } from './healthcheck.js';
+import { seccompFilterFile } from '../security/seccomp.js';
 import { runProbe } from './probe.js';
 import type { ContainerStore } from './store.js';
 import type { Logger } from '../util/logger.js';
@@ -37,7 +38,7 @@ export class HealthMonitor {
       if (!rt) return this.unwatch(c.id);
       const start = new Date().toISOString();
       const r = await runProbe(
-        { shim: this.d.shim, pid: rt.pid, pidStartTime: rt.pidStartTime, cgroupProcs: this.d.procsFiles(c.id), user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, oomScoreAdj: c.oomScoreAdj ?? undefined, command: h.test },
+        { shim: this.d.shim, pid: rt.pid, pidStartTime: rt.pidStartTime, cgroupProcs: this.d.procsFiles(c.id), user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp: seccompFilterFile(this.d.store.dir(c.id), c), command: h.test },
         h.timeoutMs,
       );
       if (!this.timers.has(c.id)) return; // stopped meanwhile

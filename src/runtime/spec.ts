@@ -1,16 +1,18 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { LIMIT_KEY, type LimitKey, type LimitRequestKey } from '../api/limit-keys.js';
-import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, VolumeSpec } from '../api/types.js';
+import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, UsernsConfig, VolumeSpec } from '../api/types.js';
 import { formatIpv4, parseIpv4 } from '../network/ipv4.js';
 import { parsePortMappings } from '../network/ports.js';
 import { ValidationError } from '../errors.js';
 import { generateName, newId, validateName } from '../util/names.js';
 import { containerPath } from '../util/paths.js';
 import { resolveCapabilities } from '../security/capabilities.js';
+import { parseSecurityOpts, seccompForContainer, type SeccompFiles } from '../security/seccomp.js';
 import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
+import { parseStorageOpt } from '../storage/size.js';
 
 /**
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
@@ -23,7 +25,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[] } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'lxcfs', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'lxcfs', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -48,8 +50,15 @@ export function configFromRequest(
     r.capDrop === undefined ? [] : strArray(r.capDrop, 'capDrop'),
   );
   const labels = r.labels === undefined ? {} : validateLabels(r.labels);
+  const seccomp = seccompFromRequest(r, capabilities).config;
   const tty = bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
+  // The disk's backend is the data root's (probed by create); here only the options are checked.
+  parseStorageOpt(r.storageOpt);
+  const network = parseNetworkRequest(r, o.defaultNetwork);
+  const userns = parseUsernsRequest(r.userns, network.mode);
+  const idmapped = volumes.find((v) => v.idmap);
+  if (idmapped && userns.mode === 'host') throw new ValidationError(`volume ${idmapped.source}:${idmapped.target}:idmap: idmap needs the container's own user namespace (not --userns host${network.mode === 'host' ? ', which --network host implies' : ''})`);
   return {
     id: newId(),
     name,
@@ -74,7 +83,9 @@ export function configFromRequest(
     oomScoreAdj: limitRequest.oomScoreAdj === undefined ? null : parseOomScoreAdj(limitRequest.oomScoreAdj),
     healthcheck: r.healthcheck === undefined ? null : parseHealthcheck(r.healthcheck),
     restartPolicy: r.restart === undefined || r.restart === '' ? { ...NO_RESTART } : parseRestartPolicy(str(r.restart, 'restart')),
-    network: parseNetworkRequest(r, o.defaultNetwork),
+    network,
+    seccomp,
+    userns,
     ...(r.lxcfs === undefined || bool(r.lxcfs, 'lxcfs') ? {} : { lxcfs: false as const }),
     createdAt: new Date().toISOString(),
   };
@@ -99,6 +110,29 @@ function programArgv(r: Partial<CreateRequest>, defaultCommand: readonly string[
   const argv = [...entrypoint, ...args];
   if (argv.length === 0) throw new ValidationError('command: none given, and the template has no default command or entrypoint');
   return argv;
+}
+
+/** `securityOpt` and `seccompSource` as the container's seccomp config and files (validated completely). */
+export function seccompFromRequest(r: Partial<CreateRequest>, capabilities: readonly string[]): SeccompFiles {
+  const opts = parseSecurityOpts(r.securityOpt === undefined ? [] : strArray(r.securityOpt, 'securityOpt'));
+  return seccompForContainer(opts, capabilities, r.seccompSource === undefined ? null : str(r.seccompSource, 'seccompSource'));
+}
+
+/** `--userns host`: the container shares the host's user namespace (its root is host root). */
+export const HOST_USERNS: UsernsConfig = { mode: 'host' };
+
+/**
+ * `--userns`: absent (or `private`) gives the container a user namespace of its own; its range is
+ * taken from the pool at create (src/runtime/lifecycle/create.ts), size 0 until then. `--network
+ * host` implies `host`, as Docker requires: a user namespace holds no capability over the host's
+ * network namespace (no ports below 1024, no ping).
+ */
+export function parseUsernsRequest(raw: unknown, networkMode: ContainerNetworkConfig['mode']): UsernsConfig {
+  const mode = raw === undefined || raw === '' ? undefined : str(raw, 'userns');
+  if (mode !== undefined && mode !== 'host' && mode !== 'private') throw new ValidationError(`invalid --userns ${JSON.stringify(mode)}: host, or private (the default)`);
+  if (mode === 'private' && networkMode === 'host') throw new ValidationError('--userns private cannot be combined with --network host: a user namespace holds no capability over the host\'s network namespace');
+  if (mode === 'host' || networkMode === 'host') return { ...HOST_USERNS };
+  return { mode: 'private', uidBase: 0, gidBase: 0, size: 0 };
 }
 
 const NETWORK_FIELDS = ['network', 'ip', 'networkAliases', 'publish', 'publishAll', 'expose', 'dns'] as const;
@@ -259,7 +293,8 @@ function validateVolume(raw: unknown, i: number): VolumeSpec {
       throw new ValidationError(`volume target ${target}: ${reserved} is managed by corral`);
     }
   }
-  return { source, target, readOnly: bool(v.readOnly, `volumes[${i}].readOnly`) };
+  const idmap = bool(v.idmap, `volumes[${i}].idmap`);
+  return { source, target, readOnly: bool(v.readOnly, `volumes[${i}].readOnly`), ...(idmap ? { idmap } : {}) };
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {

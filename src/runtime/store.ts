@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, HealthState } from '../api/types.js';
 import type { AppliedSetting } from '../cgroups/limits.js';
@@ -9,6 +9,7 @@ import { CorralError, fsError, isErrno } from '../errors.js';
 import { atomicWriteJson } from '../util/atomic-write.js';
 import { crashPoint, failPoint } from '../util/crash.js';
 import { layerLayout, type LayerLayout } from '../rootfs/layout.js';
+import { DISK_IMAGE, diskPaths } from '../storage/paths.js';
 import { migrateConfig, storedConfig } from './config-version.js';
 
 /** What the monitor writes (docs/shim.md). */
@@ -57,20 +58,26 @@ export class ContainerStore {
   file(id: string, name: '.creating' | 'stop.json' | 'config.json' | 'runtime.json' | 'exit.json' | 'oom.json' | 'limits.json' | 'policy.json' | 'health.json' | 'container.log' | 'monitor.log' | 'hosts' | 'hostname' | 'resolv.conf' | 'network.json'): string {
     return join(this.dir(id), name);
   }
-  layout(id: string): LayerLayout {
-    return layerLayout(this.dir(id));
+  layout(id: string, c?: { storage?: unknown }): LayerLayout {
+    return layerLayout(this.dir(id), Boolean(c?.storage));
   }
 
   async prepare(config: ContainerConfig): Promise<void> {
-    const l = this.layout(config.id);
+    const l = this.layout(config.id, config);
     try {
       await mkdir(containersDir(this.paths), { recursive: true, mode: 0o700 });
       await mkdir(this.dir(config.id), { mode: 0o700 });
       await writeFile(this.file(config.id, '.creating'), '', { mode: 0o600 });
       // The overlay's upper dir becomes the container's "/": world-readable like any root.
-      await mkdir(l.upper, { mode: 0o755 });
-      await mkdir(l.work, { mode: 0o700 });
+      // With a disk quota, upper and work are made in the disk when it is first mounted.
+      if (!config.storage) {
+        await mkdir(l.upper, { mode: 0o755 });
+        await mkdir(l.work, { mode: 0o700 });
+      }
       await mkdir(l.mountpoint, { mode: 0o755 });
+      // The upper layer's top is the container's "/": owned by its root, a host id of its range
+      // (a disk's upper is made, and owned so, when the disk is first mounted).
+      if (config.userns.mode === 'private' && !config.storage) await chown(l.upper, config.userns.uidBase, config.userns.gidBase);
     } catch (err) {
       throw fsError('create', this.dir(config.id), err);
     }
@@ -106,6 +113,7 @@ export class ContainerStore {
       // (a create cut short between mkdir and the marker).
       if (existsSync(this.file(id, '.creating'))) return { kind: 'uncommitted' };
       const upper = await readdir(this.layout(id).upper).catch(() => [] as string[]);
+      if (existsSync(diskPaths(this.dir(id)).image)) upper.push(DISK_IMAGE);
       return upper.length === 0 ? { kind: 'uncommitted' } : { kind: 'broken', reason: 'config.json is missing' };
     }
     let raw: unknown;

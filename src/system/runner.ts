@@ -17,6 +17,10 @@ export interface RunOptions {
   allowFailure?: boolean;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Each line of stdout and stderr as it comes (long builds report progress). */
+  onOutput?: (line: string) => void;
+  /** Stop the program (SIGTERM) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface Runner {
@@ -25,14 +29,18 @@ export interface Runner {
 
 export class ExecaRunner implements Runner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    const result = await execa(file, args, {
+    const sub = execa(file, args, {
       reject: false,
       stdin: options.input === undefined ? 'ignore' : 'pipe',
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(options.env ? { env: options.env, extendEnv: true } : {}),
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      // Cancelled: SIGTERM, and a minute to clean up (a build stops its own children) before SIGKILL.
+      ...(options.signal ? { cancelSignal: options.signal, forceKillAfterDelay: 60_000 } : {}),
       stripFinalNewline: true,
     });
+    if (options.onOutput) for (const stream of [sub.stdout, sub.stderr]) forEachLine(stream, options.onOutput);
+    const result = await sub;
     const exitCode = result.exitCode ?? (result.signal ? 128 : 1);
     if (exitCode !== 0 && !options.allowFailure) {
       const cmd = [file, ...args].join(' ');
@@ -40,6 +48,19 @@ export class ExecaRunner implements Runner {
     }
     return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode };
   }
+}
+
+function forEachLine(stream: NodeJS.ReadableStream | null, fn: (line: string) => void): void {
+  if (!stream) return;
+  let rest = '';
+  stream.on('data', (chunk: Buffer | string) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (l.trim()) fn(l);
+  });
+  stream.on('end', () => {
+    if (rest.trim()) fn(rest);
+  });
 }
 
 /** Records each call and answers from a script; for unit tests. */
@@ -50,6 +71,7 @@ export class RecordingRunner implements Runner {
     this.calls.push({ file, args: [...args] });
     const a = this.answer(file, args);
     const result = { stdout: a.stdout ?? '', stderr: a.stderr ?? '', exitCode: a.exitCode ?? 0 };
+    if (options.onOutput) for (const l of `${result.stdout}\n${result.stderr}`.split('\n')) if (l.trim()) options.onOutput(l);
     if (result.exitCode !== 0 && !options.allowFailure) {
       throw new CommandFailedError([file, ...args].join(' '), result.exitCode, result.stderr);
     }

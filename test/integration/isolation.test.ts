@@ -114,7 +114,7 @@ describe('isolation, seen from inside a container', () => {
       'insmod /bin/busybox 2>&1 | grep -qE "not permitted|not support" && echo insmod-refused || echo insmod-other',
       // busybox date reports the failure but exits 0.
       'date -s 2001-01-01 2>&1 | grep -q "not permitted" && echo clock-refused || echo clock-set',
-      // The devices cgroup refuses the mknod itself; nodev would refuse the open.
+      // In a user namespace mknod of a device fails outright (and the devices cgroup refuses it too).
       '(mknod /tmp/sda b 8 0 2>/dev/null && head -c 1 /tmp/sda >/dev/null 2>&1) && echo disk-read || echo disk-refused',
       'mknod /dev/mem2 c 1 1 2>/dev/null; head -c 1 /dev/mem2 >/dev/null 2>&1 && echo mem-read || echo mem-refused',
       'ls /dev/kmsg /dev/mem /dev/sda 2>/dev/null | wc -l',

@@ -65,8 +65,10 @@ describe('corral run', () => {
     rmSync(vol, { recursive: true, force: true });
     mkdtempSync(join(tmp, 'x'));
     writeFileSync(join(tmp, 'in.txt'), 'from host');
+    // tmp is host root's (0700): with its own user namespace the container reaches it through an
+    // idmapped volume (test/integration/userns.test.ts covers plain volumes).
     const out = await sh('cat /data/in.txt; echo written > /data/out.txt; echo ro > /ro/f 2>/dev/null || echo refused', [
-      '-v', `${tmp}:/data`, '-v', `${tmp}:/ro:ro`,
+      '-v', `${tmp}:/data:idmap`, '-v', `${tmp}:/ro:ro,idmap`,
     ]);
     expect(out).toBe('from hostrefused\n');
   });

@@ -6,10 +6,11 @@ import { describeLeaks, findLeaks, treeHash } from './leaks.js';
 import { spawnSync } from 'node:child_process';
 import { CLI, DAEMON, ROOT, SHIM, corralWith, daemonArgs, testBridgePrefix, waitForSocket, type TestInstallation } from './installation.js';
 import { links, nftTables, ourNames } from './leaks.js';
+import { provideDebian, statHash } from './debian-template.js';
 
 /**
  * Starts one corrald with a data root, run root and cgroup parent of its own, builds the busybox
- * template through it, and afterwards removes every container, stops the daemon by pid, and fails
+ * template through it and the debian one (or copies the last run's, debian-template.ts), and afterwards removes every container, stops the daemon by pid, and fails
  * the run if any process, mount, cgroup or state dir of this installation is left, or if the
  * template changed.
  */
@@ -38,8 +39,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Build the template once through the daemon, then remember its hash.
   const warm = await corralWith(inst, ['run', '--rm', 'busybox', 'true']);
   if (warm.exitCode !== 0) throw new Error(`warm-up run failed: ${warm.stderr}`);
-  const templateRoot = join(inst.dataRoot, 'templates', 'busybox');
-  const before = treeHash(templateRoot);
+  // One Debian build per run (or a copy of the last run's), shared by the tests that need Debian.
+  await provideDebian(inst);
+  const templateRoots = ['busybox', 'debian'].map((n) => join(inst.dataRoot, 'templates', n));
+  // busybox by content; debian (200 MB) by metadata, where any write shows as a new ctime.
+  const fingerprint = (d: string): string => (d.endsWith('/debian') ? statHash(d) : treeHash(d));
+  const before = templateRoots.map(fingerprint);
   project.provide('corral', inst);
 
   return async () => {
@@ -50,7 +55,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       problems.push(`containers left by tests: ${ids.join(' ')}`);
       await corralWith(inst, ['rm', '-f', ...ids]);
     }
-    if (treeHash(templateRoot) !== before) problems.push('the busybox template changed during the tests');
+    templateRoots.forEach((d, i) => {
+      if (fingerprint(d) !== before[i]) problems.push(`the template in ${d} changed during the tests`);
+    });
+    const extra = readdirSync(join(inst.dataRoot, 'templates')).filter((n) => n !== 'busybox' && n !== 'debian');
+    if (extra.length > 0) problems.push(`templates left by tests: ${extra.join(' ')}`);
     // Tests may have restarted corrald: stop whichever one the pid file names, by its pid.
     const pidFile = join(inst.runRoot, 'corrald.pid');
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split(' ')[0]) : daemon.pid;

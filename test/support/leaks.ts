@@ -13,6 +13,8 @@ export interface Leaks {
   network: string[];
   /** The installation's lxcfs: a live process its pid file names, or its FUSE mount. */
   lxcfs: string[];
+  /** Loop devices backed by a file under the data root (containers' disk images). */
+  loops: string[];
 }
 
 export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: string; cgroupRoot?: string; ignorePids?: number[]; bridgePrefix?: string }): Leaks {
@@ -42,7 +44,7 @@ export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: 
   }
   const containers = join(o.dataRoot, 'containers');
   const stateDirs = existsSync(containers) ? readdirSync(containers).map((d) => join(containers, d)) : [];
-  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o), lxcfs: findLxcfsLeaks(o.runRoot) };
+  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o), lxcfs: findLxcfsLeaks(o.runRoot), loops: loopDevicesUnder(o.dataRoot) };
 }
 
 /** corrald stops its lxcfs when no container reads through it; after the last container, none may be left. */
@@ -54,6 +56,14 @@ export function findLxcfsLeaks(runRoot: string): string[] {
   const mnt = join(runRoot, 'lxcfs');
   for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.split(' ')[4] === mnt) out.push(`lxcfs mount ${l}`);
   return out;
+}
+
+/** `losetup -J -l`: loop devices whose backing file is under `dir` (deleted ones too), as `NAME FILE`. */
+export function loopDevicesUnder(dir: string): string[] {
+  const text = spawnSync('losetup', ['-J', '-l'], { encoding: 'utf8' }).stdout ?? '';
+  if (text.trim() === '') return [];
+  const devices = (JSON.parse(text) as { loopdevices?: { name: string; 'back-file'?: string | null }[] }).loopdevices ?? [];
+  return devices.filter((d) => (d['back-file'] ?? '').startsWith(`${dir}/`)).map((d) => `${d.name} ${d['back-file']}`);
 }
 
 const run = (file: string, args: string[]): string => {

@@ -7,7 +7,20 @@ export interface VolumeSpec {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+  /**
+   * `-v SRC:DST:idmap`: mounted through the container's user namespace, so its files keep their
+   * host owners (container root acts as host root on them). Without it, files the container makes
+   * belong to its own host id range.
+   */
+  idmap?: boolean;
 }
+
+/**
+ * The container's user namespace: `private` (the default) maps its ids 0..size-1 onto host ids
+ * from uidBase/gidBase, a range of Corral's pool held by this container alone; `host` shares the
+ * host's (container root is host root: `--userns host`).
+ */
+export type UsernsConfig = { mode: 'host' } | { mode: 'private'; uidBase: number; gidBase: number; size: number };
 
 /** POST /v1/containers: everything `corral create`/`run` can set. Validated by src/runtime/spec.ts. */
 export interface CreateRequest {
@@ -23,6 +36,8 @@ export interface CreateRequest {
   hostname?: string;
   readOnly?: boolean;
   volumes?: VolumeSpec[];
+  /** `host` shares the host's user namespace; absent or `private`: one of its own (the default). */
+  userns?: 'host' | 'private';
   capAdd?: string[];
   capDrop?: string[];
   init?: boolean;
@@ -58,6 +73,36 @@ export interface CreateRequest {
   dns?: string[];
   /** false (`--no-lxcfs`): the container sees the host's /proc/meminfo, cpuinfo, uptime, ... (docs/vps.md). */
   lxcfs?: boolean;
+  /** Docker's `--storage-opt KEY=VALUE`: `size` (e.g. `10G`) gives the container a disk of its own. */
+  storageOpt?: Record<string, string>;
+  /**
+   * Docker's `--security-opt` as its API takes it: `seccomp=unconfined`, `seccomp=<profile JSON>`
+   * (the CLI sends the file's text), `no-new-privileges`. Validated by src/security/seccomp.ts.
+   */
+  securityOpt?: string[];
+  /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
+  seccompSource?: string;
+}
+
+/** How a container's disk quota is kept (see docs/vps.md, "Disk quotas"). */
+export type StorageBackend = 'loop-ext4';
+
+/** A container's disk quota: its writable layer cannot grow past `sizeBytes`. */
+export interface DiskConfig {
+  backend: StorageBackend;
+  sizeBytes: number;
+}
+
+/** Where a quota'd container's writable layer lives (inspect). */
+export interface StorageInfo {
+  backend: StorageBackend;
+  sizeBytes: number;
+  /** The ext4 image that holds upper/ and work/. */
+  image: string;
+  /** Where the image is mounted on the host while the container runs. */
+  mountpoint: string;
+  /** The overlay's upper layer (inside the image: readable on the host only while mounted). */
+  upper: string;
 }
 
 /** Docker's restart policies. */
@@ -97,7 +142,21 @@ export interface ContainerConfig {
   network: ContainerNetworkConfig;
   /** false: no LXCFS binds (`--no-lxcfs`); absent: bound when corrald runs lxcfs. */
   lxcfs?: false;
+  seccomp: SeccompConfig;
+  userns: UsernsConfig;
   createdAt: string;
+  /** `--storage-opt size=`: a disk of its own; absent or null: the writable layer shares the data root. */
+  storage?: DiskConfig | null;
+}
+
+/** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */
+export interface SeccompConfig {
+  /** `default`: Corral's profile (Docker's semantics); `custom`: the user's; `unconfined`: no filter. */
+  profile: 'default' | 'custom' | 'unconfined';
+  /** The file a custom profile was read from. */
+  source: string | null;
+  /** sha256 of the profile text in force (seccomp.json); null when unconfined. */
+  sha256: string | null;
 }
 
 /** A validated health check (Docker's HEALTHCHECK; onFailure as Podman's --health-on-failure). */
@@ -123,12 +182,16 @@ export type UpdateRequest = Omit<LimitRequest, 'oomScoreAdj'> & {
   restart?: string;
   /** Replaces the labels. */
   labels?: Record<string, string>;
+  /** `size` only, and only larger: the disk grows while the container is stopped (at its next start if it runs). */
+  storageOpt?: Record<string, string>;
 };
 
 export interface UpdateResponse {
   id: string;
   /** What was written to which kernel file (empty when the container is not running). */
   applied: AppliedSetting[];
+  /** What the user should know (a disk grow that waits for the next start). */
+  warnings?: string[];
 }
 
 /** `restarting`: exited, with a restart by its policy pending (back-off). */
@@ -175,6 +238,8 @@ export interface ContainerInspect {
   networkSettings: NetworkSettings;
   rootfs: { lower: string[]; upper: string; work: string; mountpoint: string };
   mounts: MountInfo[];
+  /** The container's disk quota, if it has one. */
+  storage: StorageInfo | null;
   /** `paths`: where the limits are (one per hierarchy); `processes`: their children holding the processes. */
   cgroup: { driver: 'v1' | 'v2'; paths: string[]; processes: string[] };
   /** Each limit: what the user asked for and what was written to which kernel file. */

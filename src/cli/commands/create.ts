@@ -3,7 +3,10 @@ import type { CreateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
 import { ValidationError } from '../../errors.js';
 import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
+import { storageOptFromFlags } from '../../storage/size.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
+import { securityOptsToRequest } from '../security-opt.js';
+import { prepareTemplate } from './template-prepare.js';
 
 /** Flags shared by `create` and `run` (Docker's names). */
 export interface ContainerFlags extends LimitFlags {
@@ -17,6 +20,7 @@ export interface ContainerFlags extends LimitFlags {
   hostname?: string;
   readOnly?: boolean;
   volume?: string[];
+  userns?: string;
   capAdd?: string[];
   capDrop?: string[];
   init?: boolean;
@@ -39,6 +43,8 @@ export interface ContainerFlags extends LimitFlags {
   dns?: string[];
   /** commander's `--no-lxcfs`: false when given. */
   lxcfs?: boolean;
+  storageOpt?: string[];
+  securityOpt?: string[];
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -54,7 +60,8 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-u, --user <user[:group]>', 'user (name or uid, optionally :group)')
     .option('--hostname <name>', 'container hostname')
     .option('--read-only', 'mount the container\'s root filesystem read-only')
-    .option('-v, --volume <host:ctr[:ro|rw]>', 'bind mount a host path (repeatable)', collect)
+    .option('-v, --volume <host:ctr[:ro|rw][,idmap]>', 'bind mount a host path (repeatable); idmap keeps its files\' host owners (trusts the container with them)', collect)
+    .option('--userns <mode>', 'host: share the host\'s user namespace (container root is host root); default: a private one')
     .option('--cap-add <cap>', 'add a capability (repeatable)', collect)
     .option('--cap-drop <cap>', 'drop a capability (repeatable)', collect)
     .option('--init', 'run an init as PID 1 that forwards signals and reaps zombies')
@@ -76,6 +83,8 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
     .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
     .option('--no-lxcfs', 'show the host\'s /proc/meminfo, cpuinfo, stat, uptime, ... instead of the container\'s own (LXCFS)')
+    .option('--storage-opt <key=value>', 'storage option: size=SIZE gives the writable layer a disk of its own, e.g. size=10G (Docker units, at least 16m)', collect)
+    .option('--security-opt <option>', 'seccomp=FILE (a Docker-format profile), seccomp=unconfined, or no-new-privileges (repeatable)', collect)
     .passThroughOptions();
 }
 
@@ -98,6 +107,7 @@ export function toCreateRequest(
   if (f.hostname !== undefined) req.hostname = f.hostname;
   if (f.readOnly) req.readOnly = true;
   if (f.volume?.length) req.volumes = f.volume.map((v) => parseVolume(v, cwd));
+  if (f.userns !== undefined) req.userns = f.userns as CreateRequest['userns'];
   if (f.capAdd?.length) req.capAdd = f.capAdd;
   if (f.capDrop?.length) req.capDrop = f.capDrop;
   if (f.init) req.init = true;
@@ -117,6 +127,8 @@ export function toCreateRequest(
   if (f.expose?.length) req.expose = f.expose;
   if (f.dns?.length) req.dns = f.dns;
   if (f.lxcfs === false) req.lxcfs = false;
+  if (f.storageOpt?.length) req.storageOpt = storageOptFromFlags(f.storageOpt);
+  if (f.securityOpt?.length) Object.assign(req, securityOptsToRequest(f.securityOpt, cwd));
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };
     if (f.healthInterval !== undefined) req.healthcheck.interval = f.healthInterval;
@@ -137,7 +149,9 @@ export function registerCreate(program: Command, dispatch: (req: CreateRequest) 
 }
 
 export async function create(ctx: Context, req: CreateRequest): Promise<number> {
-  const res = await (await ctx.client()).create(req);
+  const client = await ctx.client();
+  await prepareTemplate(ctx, client, req.template);
+  const res = await client.create(req);
   for (const w of res.warnings ?? []) ctx.warn(`warning: ${w}`);
   ctx.out(`${res.id}\n`);
   return 0;

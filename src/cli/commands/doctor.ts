@@ -1,5 +1,8 @@
 import { type Command, Option } from 'commander';
 import { diagnose } from '../../system/doctor.js';
+import { ExecaRunner } from '../../system/runner.js';
+import { storageCheck } from '../../storage/doctor.js';
+import { probeStorage, realHost, realProbeDeps } from '../../storage/index.js';
 import { shimPathUnchecked } from '../../runtime/shim.js';
 import type { Context } from '../context.js';
 import { formatTable, toJson } from '../output.js';
@@ -18,6 +21,7 @@ export function registerDoctor(program: Command, dispatch: (req: DoctorRequest) 
 
 export async function doctor(ctx: Context, req: DoctorRequest): Promise<number> {
   const checks = await diagnose(ctx.paths, shimPathUnchecked());
+  checks.push(storageCheck(ctx.paths.dataRoot, await probeStorage(ctx.paths.dataRoot, realProbeDeps(realHost(new ExecaRunner())))));
   if (req.format === 'json') ctx.out(toJson(checks));
   else {
     ctx.out(formatTable(['CHECK', 'STATUS', 'DETAIL'], checks.map((c) => [c.name, c.status, c.detail])));

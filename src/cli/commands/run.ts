@@ -3,6 +3,7 @@ import type { CreateRequest } from '../../api/types.js';
 import { ValidationError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { runSession, sessionExitCode } from '../session.js';
+import { prepareTemplate } from './template-prepare.js';
 import { addContainerFlags, toCreateRequest, type ContainerFlags } from './create.js';
 
 export interface RunRequest {
@@ -24,6 +25,7 @@ export async function run(ctx: Context, req: RunRequest): Promise<number> {
     throw new ValidationError('the input device is not a TTY');
   }
   const client = await ctx.client();
+  await prepareTemplate(ctx, client, create.template);
   const { id, warnings } = await client.create(create);
   for (const w of warnings ?? []) ctx.warn(`warning: ${w}`);
   if (detach) {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { UpdateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
+import { storageOptFromFlags } from '../../storage/size.js';
+import { collect } from '../options.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 import { formatTable, toJson } from '../output.js';
 
@@ -19,10 +21,11 @@ export function registerUpdate(program: Command, dispatch: (req: UpdateCommandRe
     { create: false },
   )
     .option('--restart <policy>', 'a new restart policy: no, on-failure[:MAX], always, unless-stopped')
+    .option('--storage-opt <key=value>', 'size=SIZE: grow the container\'s disk (never shrink); a running container\'s grows at its next start', collect)
     .option('--format <format>', 'table or json', 'table')
-    .action((refs: string[], f: LimitFlags & { format: string; restart?: string }) => {
-      const { ignoreMissingLimits: _ignored, restart, ...flags } = f;
-      const limits: UpdateRequest = { ...toLimitRequest(flags), ...(restart !== undefined ? { restart } : {}) };
+    .action((refs: string[], f: LimitFlags & { format: string; restart?: string; storageOpt?: string[] }) => {
+      const { ignoreMissingLimits: _ignored, restart, storageOpt, ...flags } = f;
+      const limits: UpdateRequest = { ...toLimitRequest(flags), ...(restart !== undefined ? { restart } : {}), ...(storageOpt?.length ? { storageOpt: storageOptFromFlags(storageOpt) } : {}) };
       return dispatch({ refs, limits, format: f.format === 'json' ? 'json' : 'table' });
     });
 }
@@ -35,6 +38,7 @@ export async function update(ctx: Context, req: UpdateCommandRequest): Promise<n
     try {
       const r = await client.update(ref, req.limits);
       results.push({ container: ref, ...r });
+      for (const w of r.warnings ?? []) ctx.warn(`warning: ${w}`);
       if (req.format === 'table') {
         ctx.out(`${ref}\n`);
         if (r.applied.length > 0) ctx.out(formatTable(['LIMIT', 'REQUESTED', 'FILE', 'VALUE'], r.applied.map((a) => [a.limit, a.requested, a.file, a.skipped ? `(skipped: ${a.skipped})` : a.value])));

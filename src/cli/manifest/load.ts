@@ -31,8 +31,11 @@ export async function loadManifest(file: string, client: CorralClient | undefine
       throw new ValidationError(`-f ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
   }
-  const templates = client ? (await client.templates()).map((t) => t.name) : undefined;
-  const spec = parseManifest(text, name, { ...(templates ? { templates } : {}), ...(file !== '-' ? { baseDir: resolve(name, '..') } : {}) });
+  // Ready templates and recipes that build on first use are there; other recipes need a build.
+  const list = client ? await client.templates() : undefined;
+  const templates = list?.filter((t) => t.status === 'ready' || (t.status === 'recipe' && t.autoBuild)).map((t) => t.name);
+  const unbuilt = list?.filter((t) => t.status === 'recipe' && !t.autoBuild).map((t) => t.name);
+  const spec = parseManifest(text, name, { ...(templates ? { templates, unbuilt: unbuilt ?? [] } : {}), ...(file !== '-' ? { baseDir: resolve(name, '..') } : {}) });
   const owner = file === '-' ? `stdin:${opts.project}` : opts.project ? `project:${opts.project}` : name;
   for (const c of spec.containers) finish(c, owner, opts.env ?? process.env);
   return { spec, owner };

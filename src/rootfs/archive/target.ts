@@ -114,55 +114,6 @@ export class DataRootTarget implements TemplateTarget {
   }
 }
 
-/** What the runtime reads of an imported template (runtime `TemplateSource.resolve`). */
-export interface ImportedTemplate {
-  rootfs: string;
-  env: string[];
-  command: string[];
-  entrypoint: string[];
-  workdir: string;
-  user: string;
-  info: TemplateInfo;
-}
-
-/** The read side of DataRootTarget: templates in the data root that have an import record. */
-export class ImportedTemplates {
-  constructor(private readonly paths: CorralPaths) {}
-
-  async get(name: string): Promise<ImportedTemplate | undefined> {
-    const dir = join(templatesDir(this.paths), name);
-    let meta: ImportedMeta;
-    try {
-      meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as ImportedMeta;
-    } catch {
-      return undefined;
-    }
-    if (!meta.imported?.defaults) return undefined;
-    const d = meta.imported.defaults;
-    const path = join(dir, 'rootfs');
-    const tags = meta.imported.origin.tags?.length ? ` (${meta.imported.origin.tags[0]})` : '';
-    return {
-      rootfs: path,
-      env: d.env,
-      command: d.command,
-      entrypoint: d.entrypoint,
-      workdir: d.workdir,
-      user: d.user,
-      info: { name, path, built: true, builtAt: meta.builtAt, sizeBytes: meta.sizeBytes, description: `imported ${meta.imported.origin.kind}${tags}` },
-    };
-  }
-
-  async list(): Promise<TemplateInfo[]> {
-    const names = await readdir(templatesDir(this.paths)).catch(() => [] as string[]);
-    const out: TemplateInfo[] = [];
-    for (const n of names.sort()) {
-      if (n.startsWith('.') || n.includes('.tmp-')) continue;
-      const t = await this.get(n);
-      if (t) out.push(t.info);
-    }
-    return out;
-  }
-}
 
 async function treeSize(dir: string): Promise<number> {
   let total = 0;

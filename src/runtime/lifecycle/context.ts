@@ -3,25 +3,41 @@ import { watch } from 'node:fs';
 import type { ContainerConfig, EventType } from '../../api/types.js';
 import type { Logger } from '../../util/logger.js';
 import type { CgroupManager } from '../../cgroups/manager.js';
-import type { CorralPaths } from '../../config.js';
+import { containersDir, type CorralPaths } from '../../config.js';
 import type { EtcBind } from '../../namespaces/argv.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import { isSameProcess } from '../../system/procfs.js';
-import type { Runner } from '../../system/runner.js';
+import { ExecaRunner, type Runner } from '../../system/runner.js';
+import { Disks, realHost, type HostView } from '../../storage/index.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
 import type { ContainerNetworking } from '../networking/index.js';
 import type { Backoff } from '../restart-policy.js';
+import { compileSeccomp } from '../../security/seccomp.js';
 import { spawnMonitor, type SpawnedMonitor } from '../shim.js';
 import { ContainerStore } from '../store.js';
 import type { Supervisor } from '../supervisor.js';
 import type { HealthMonitor } from '../health-monitor.js';
+import { poolFor, type IdmapPool } from '../../security/idmap-pool.js';
 
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
-  /** Build on first use; returns the read-only lower layer and the template's defaults. */
-  resolve(name: string): Promise<{ rootfs: string; env: string[]; command: string[]; entrypoint?: string[]; workdir?: string; user?: string }>;
+  /**
+   * Build on first use (autoBuild recipes); returns the read-only layers (top first, overlayfs'
+   * lowerdir order; `rootfs` is the top one, kept for callers of the one-layer days) and the
+   * template's defaults ('' = none).
+   */
+  resolve(name: string): Promise<{
+    rootfs: string;
+    layers: string[];
+    env: string[];
+    command: string[];
+    entrypoint: string[];
+    workdir: string;
+    user: string;
+    stopSignal: string;
+  }>;
 }
 
 export type { Logger };
@@ -45,6 +61,8 @@ export interface ProcessSeam {
   isAlive(pid: number, startTime: number): Promise<boolean>;
   /** Call `onChange` when the exit notification directory changes. */
   watchExits(dir: string, onChange: () => void): { close(): void };
+  /** `corral-seccomp FLAT OUT`, next to the shim (a container's filter, once, at create). */
+  compileSeccomp(shim: string, flat: string, out: string): Promise<void>;
 }
 
 export const REAL_PROCESSES: ProcessSeam = {
@@ -59,6 +77,7 @@ export const REAL_PROCESSES: ProcessSeam = {
   },
   isAlive: (pid, startTime) => isSameProcess(pid, startTime, '/proc'),
   watchExits: (dir, onChange) => watch(dir, onChange),
+  compileSeccomp,
 };
 
 /** The LXCFS files a container gets bound over its /proc and /sys files (none: the host's show). */
@@ -84,6 +103,10 @@ export interface RuntimeDeps {
   defaultNetwork?: 'bridge' | 'none';
   /** Monitors, signals and the exit watcher; the real ones unless a test records them. */
   processes?: ProcessSeam;
+  /** Where disk quotas run mkfs, mount and losetup and read mountinfo; the host's unless a test records them. */
+  storageHost?: HostView;
+  /** Host id ranges for containers' user namespaces; `<dataRoot>/userns-pool.json` unless given. */
+  idmapPool?: IdmapPool;
 }
 
 export interface StartOptions {
@@ -106,6 +129,9 @@ export class Runtime {
   /** `exit:<id>` once an exit has been handled. */
   readonly exits = new EventEmitter();
   readonly processes: ProcessSeam;
+  /** Disk quotas (`--storage-opt size=`). */
+  readonly disks: Disks;
+  readonly idmap: IdmapPool;
   host: HostResources | undefined;
   parentReady: Promise<void> | undefined;
   // Set by the facade right after construction (they call back into the verbs).
@@ -116,6 +142,8 @@ export class Runtime {
   constructor(readonly deps: RuntimeDeps) {
     this.store = new ContainerStore(deps.paths);
     this.processes = deps.processes ?? REAL_PROCESSES;
+    this.disks = new Disks({ dataRoot: deps.paths.dataRoot, containersDir: containersDir(deps.paths), host: deps.storageHost ?? realHost(new ExecaRunner()) });
+    this.idmap = deps.idmapPool ?? poolFor(deps.paths.dataRoot);
     this.exits.setMaxListeners(0);
   }
 

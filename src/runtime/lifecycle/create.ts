@@ -1,9 +1,12 @@
-import type { ContainerConfig } from '../../api/types.js';
+import type { ContainerConfig, CreateRequest } from '../../api/types.js';
+import { parseStorageOpt } from '../../storage/size.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
 import { countCpuPins, limitsFromFlags, readHostResources } from '../limits.js';
-import { configFromRequest } from '../spec.js';
+import { seccompCacheDir } from '../../config.js';
+import { writeSeccompFiles } from '../../security/seccomp.js';
+import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
 
 /** Containers pinned per CPU, from every container's config; none where cpusets cannot be set. */
@@ -32,22 +35,33 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host, { cpuPins: cpuPinsOf(rt) });
+  const disk = parseStorageOpt((request as CreateRequest).storageOpt);
+  if (disk) config.storage = { backend: await rt.disks.backend(), sizeBytes: disk.sizeBytes };
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
+  const seccomp = seccompFromRequest(request as Partial<CreateRequest>, config.capabilities);
   const commit = async (): Promise<void> => {
     // Networks, addresses and host ports are checked before anything is made.
     await rt.net?.validate(config);
     rt.index.reserve(config.name, config.id);
     try {
+      // The range is the container's from here to rm (a create cut short gives it back).
+      if (config.userns.mode === 'private') config.userns = { mode: 'private', ...(await rt.idmap.allocate(config.id)) };
       await rt.store.prepare(config);
       crashPoint('create:prepared');
+      await writeSeccompFiles(rt.store.dir(config.id), seccomp, {
+        compile: (flat, out) => rt.processes.compileSeccomp(rt.deps.shim, flat, out),
+        cacheDir: seccompCacheDir(rt.deps.paths),
+      });
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
+      if (config.storage) await rt.disks.create(rt.store.dir(config.id), config.storage);
       await rt.store.commit(config);
       crashPoint('create:committed');
       rt.index.add(config);
     } catch (err) {
       rt.index.release(config.name, config.id);
       await rt.store.destroy(config.id).catch(() => {});
+      await rt.idmap.release(config.id).catch(() => {});
       throw err;
     }
   };

@@ -78,8 +78,8 @@ function brokenSummary(id: string, reason: string): ContainerSummary {
 
 export async function inspectContainer(rt: Runtime, ref: string): Promise<ContainerInspect> {
   const c = rt.resolve(ref);
-  const layout = rt.store.layout(c.id);
-  const lower = await rt.deps.templates.resolve(c.template).then((t) => [t.rootfs], () => []);
+  const layout = rt.store.layout(c.id, c);
+  const lower = await rt.deps.templates.resolve(c.template).then((t) => t.layers, () => []);
   const state = await stateOf(rt, c.id);
   return {
     id: c.id,
@@ -91,6 +91,7 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
     },
     rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
     mounts: mountPlan(c, lower, layout, state.status === 'running' && state.pid !== null ? await lxcfsBound(rt, state.pid) : []),
+    storage: c.storage ? rt.disks.describe(rt.store.dir(c.id), c.storage) : null,
     cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id), processes: rt.deps.cgroups.processPaths(c.id) },
     limits: await rt.store.readApplied(c.id),
     logPath: rt.store.file(c.id, 'container.log'),

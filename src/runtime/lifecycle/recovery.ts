@@ -17,11 +17,16 @@ export async function recover(rt: Runtime): Promise<void> {
   await mkdir(join(rt.deps.paths.runRoot, 'a'), { recursive: true, mode: 0o700 });
   for (const trash of await rt.store.listTrash()) await rm(trash, { recursive: true, force: true });
   await loadContainers(rt);
+  const live = new Map<string, number | undefined>(rt.index.all().map((c) => [c.id, c.userns.mode === 'private' ? c.userns.uidBase : undefined]));
+  for (const id of rt.broken.keys()) live.set(id, undefined);
+  const freed = await rt.idmap.reconcile(live);
+  if (freed.length > 0) rt.log.warn('freed user namespace ranges of containers that no longer exist', { ids: freed });
   await collectExits(rt);
   const running = new Set<string>();
   for (const c of rt.index.all()) if ((await stateOf(rt, c.id)).status === 'running') running.add(c.id);
   if (rt.net) await rt.net.init(running);
   await removeOrphans(rt, running);
+  for (const done of await rt.disks.repair(running)) rt.log.warn('disk of a container that is not running released', { done });
   await resumePolicies(rt);
   for (const c of rt.index.all()) {
     if (!c.healthcheck || !running.has(c.id)) continue;

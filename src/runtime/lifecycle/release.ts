@@ -3,7 +3,7 @@ import type { Runtime } from './context.js';
 
 /**
  * The one teardown of a run: the container's cgroup (whatever is still in it is killed first —
- * it is ours, and a cgroup with processes cannot go), then its network. Used by the exit path, a
+ * it is ours, and a cgroup with processes cannot go), then its network, then its disk's mount. Used by the exit path, a
  * failed start, `rm` and start-up repair alike. Never throws: every step is tried, failures are
  * logged and returned, and the caller decides what a failure means (rm keeps the container so it
  * can be retried; an exit is still an exit). Idempotent.
@@ -15,6 +15,8 @@ export async function releaseRun(rt: Runtime, c: Pick<ContainerConfig, 'id' | 'n
   if (rt.net && c.network) {
     await rt.net.tearDown(c as ContainerConfig, o).catch((err: unknown) => errors.push(`network: ${String(err)}`));
   }
+  // After the cgroup: no process of the run can hold the disk any more.
+  await rt.disks.detach(rt.store.dir(c.id)).catch((err: unknown) => errors.push(`disk: ${String(err)}`));
   if (errors.length > 0) rt.log.error('cannot release what a run held (the next corrald start retries)', { id: c.id, name: c.name, errors });
   return errors;
 }

@@ -39,6 +39,8 @@ export async function destroy(rt: Runtime, c: ContainerConfig): Promise<void> {
   rt.health.unwatch(c.id);
   await rm(attachSocketPath(rt.deps.paths, c.id), { force: true });
   await rt.store.destroy(c.id);
+  // Only once nothing of the container is left may its id range serve another.
+  await rt.idmap.release(c.id);
   rt.index.delete(c.id);
   await rm(join(exitsDir(rt.deps.paths), c.id), { force: true });
   rt.log.info('container removed', { id: c.id, name: c.name });
@@ -66,6 +68,7 @@ async function removeBroken(rt: Runtime, id: string): Promise<void> {
     if (errors.length > 0) throw new CorralError('internal', `remove container ${id.slice(0, 12)}: ${errors.join('; ')}`, { id });
     await rm(attachSocketPath(rt.deps.paths, id), { force: true });
     await rt.store.destroy(id);
+    await rt.idmap.release(id);
     rt.broken.delete(id);
     rt.log.info('broken container removed', { id });
   });

@@ -8,6 +8,7 @@ import { CorralError, NotFoundError } from '../../errors.js';
 import { startArgv } from '../../namespaces/argv.js';
 import { crashPoint } from '../../util/crash.js';
 import { PhaseTimer } from '../../util/phase-timer.js';
+import { hostRootIds } from '../../security/userns.js';
 import { etcBinds } from '../etc-files.js';
 import type { SpawnedMonitor } from '../shim.js';
 import { assertCan } from '../status.js';
@@ -69,6 +70,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     const devices = await rt.deps.cgroups.create(c.id);
     crashPoint('start:cgroup-created');
     applied = [...devices, ...(await rt.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }))];
+    if (c.storage) await rt.disks.attach(rt.store.dir(c.id), c.storage, hostRootIds(c));
     await cleared;
   } catch (err) {
     await releaseRun(rt, c);
@@ -93,7 +95,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
       waitAttach: opts.attach !== undefined,
     },
     c,
-    { lower: [template.rootfs], ...rt.store.layout(c.id) },
+    { lower: template.layers, ...rt.store.layout(c.id, c) },
     [...etcBinds(rt.store, c), ...lxcfs],
     rt.deps.unshare,
     namespaces,

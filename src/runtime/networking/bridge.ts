@@ -2,6 +2,7 @@ import type { ContainerConfig, EndpointSettings } from '../../api/types.js';
 import { ConflictError } from '../../errors.js';
 import { unshareInNetnsArgs, type NetnsStore, type NetworkRegistry } from '../../network/index.js';
 import { plugNamespace } from '../../network/plug.js';
+import { idMap } from '../../namespaces/argv.js';
 import type { Runner } from '../../system/runner.js';
 import { crashPoint } from '../../util/crash.js';
 import type { KeyedMutex } from '../../util/keyed-mutex.js';
@@ -22,6 +23,8 @@ export interface BridgeModeDeps extends PortDeps {
   log: Logger;
   unshare?: string | undefined;
   nsenter?: string | undefined;
+  /** corral-shim, which makes the namespace of a container with its own user namespace. */
+  shim?: string | undefined;
   hostResolvConf?: string | undefined;
   attached: Attached;
   locks: KeyedMutex;
@@ -66,7 +69,9 @@ export class BridgeMode implements NetworkMode {
         const net = this.d.registry.bridgeOf(nets[i]!);
         return { net, ifname: `eth${i}`, hostVeth: net.vethName(c.id, i), ip: e.ip ?? undefined, defaultRoute: i === 0 };
       });
-      const { file, attachments } = await plugNamespace({ id: c.id, netns: this.d.netns, runner: this.d.runner, plugs });
+      // A container with its own user namespace gets a network namespace that belongs to it.
+      const u = c.userns.mode === 'private' && this.d.shim ? { shim: this.d.shim, uidMap: idMap(c.userns.uidBase, c.userns.size), gidMap: idMap(c.userns.gidBase, c.userns.size) } : undefined;
+      const { file, attachments } = await plugNamespace({ id: c.id, netns: this.d.netns, runner: this.d.runner, plugs, userns: u });
       const endpoints: EndpointSettings[] = attachments.map((a, i) => ({
         network: nets[i]!.name,
         bridge: nets[i]!.bridge,

@@ -17,6 +17,8 @@ export interface NetworkingDeps {
   containers: () => ContainerConfig[];
   unshare?: string;
   nsenter?: string;
+  /** corral-shim: makes the network namespace of a container with its own user namespace. */
+  shim?: string;
   /** The host's files the container's /etc files follow. */
   hostHosts?: string;
   hostResolvConf?: string;

@@ -38,7 +38,7 @@ export async function fakeV1(hierarchies: string[] = ['cpu', 'cpuacct', 'cpuset'
     writeFileSync(join(dir, 'cpuset.cpus'), '0-1\n');
     writeFileSync(join(dir, 'cpuset.mems'), '0\n');
   }
-  await mkdir(join(root, 'systemd'));
+  mkdirSync(join(root, 'systemd'));
   lines.push(`${n} 31 0:${n} / ${root}/systemd rw,relatime - cgroup cgroup rw,name=systemd`);
   mkdirSync(join(root, 'unified'));
   writeFileSync(join(root, 'unified', 'cgroup.controllers'), 'hugetlb\n');
@@ -148,6 +148,8 @@ export const V1_CONTROL_FILES: Record<string, Record<string, string>> = {
     'blkio.throttle.write_iops_device': '',
     'blkio.throttle.io_service_bytes': 'Total 0',
   },
+  devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm' },
+  freezer: { 'freezer.state': 'THAWED', 'freezer.self_freezing': '0', 'freezer.parent_freezing': '0' },
 };
 
 /** Every v2 cgroup but the root has these (6.1), whatever controllers it has. */

@@ -72,8 +72,11 @@ describe('v1 limits: files and values', () => {
       requested: { cpus: '--cpus 0.5', memory: '--memory 64m' },
     };
     const applied = await m.apply('c1', limits);
+    // The processes' child follows the limits cgroup's cpuset (an empty cpuset is narrowed child first).
     expect(written()).toEqual([
+      'cpuset/corral/c1/payload/cpuset.cpus = 0',
       'cpuset/corral/c1/cpuset.cpus = 0',
+      'cpuset/corral/c1/payload/cpuset.mems = 0',
       'cpuset/corral/c1/cpuset.mems = 0',
       'cpu/corral/c1/cpu.cfs_period_us = 100000',
       'cpu/corral/c1/cpu.cfs_quota_us = 50000',

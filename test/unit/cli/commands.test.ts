@@ -37,8 +37,14 @@ function collectFrames(socket: Duplex): Frame[] {
   return frames;
 }
 
+/** `run` and `create` ask for the template first (a first use of busybox builds it, with progress). */
+const prepared: Route = (_, res) => {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+  res.end(`${JSON.stringify({ template: { name: 'busybox' } })}\n`);
+};
+
 async function withFake(routes: Record<string, Route>, upgrades: Record<string, UpgradeRoute> = {}) {
-  fake = await startFakeCorrald({ 'GET /v1/version': version, ...routes }, upgrades);
+  fake = await startFakeCorrald({ 'GET /v1/version': version, 'POST /v1/templates/busybox/prepare': prepared, ...routes }, upgrades);
   return fake;
 }
 
@@ -58,7 +64,7 @@ describe('corral run', () => {
     expect(await runCli(['run', '--rm', 'busybox', 'ls', '-l'], t.io)).toBe(3);
     expect(t.out()).toBe('hello\n');
     expect(t.err()).toBe('warn\n');
-    expect(f.seen[1]!.body).toEqual({ template: 'busybox', command: ['ls', '-l'], autoRemove: true });
+    expect(f.seen[2]!.body).toEqual({ template: 'busybox', command: ['ls', '-l'], autoRemove: true });
   });
 
   it('prints the ERROR frame and exits 127 for a missing command', async () => {
@@ -91,16 +97,47 @@ describe('corral run', () => {
     expect(frames.at(-1)!.type).toBe(FrameType.STDIN_EOF);
   });
 
+  it('a first use that builds busybox says so on stderr, line by line (not a TTY)', async () => {
+    const f = await withFake({
+      'POST /v1/templates/busybox/prepare': (_, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+        res.write(`${JSON.stringify({ progress: 'building template busybox from recipe busybox' })}\n`);
+        res.end(`${JSON.stringify({ progress: 'template busybox built in 3.1s' })}\n${JSON.stringify({ template: { name: 'busybox' } })}\n`);
+      },
+      'POST /v1/containers': created,
+      [`POST /v1/containers/${ID}/start`]: (_, res) => json(res, 204),
+    });
+    const t = io();
+    expect(await runCli(['run', '-d', 'busybox'], t.io)).toBe(0);
+    expect(t.err()).toBe('building template busybox from recipe busybox\ntemplate busybox built in 3.1s\n');
+    expect(f.seen.map((s) => s.url)).toContain('/v1/containers');
+  });
+
+  it('a build that fails in the stream is an error, and nothing is created', async () => {
+    const f = await withFake({
+      'POST /v1/templates/busybox/prepare': (_, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+        res.end(`${JSON.stringify({ progress: 'building template busybox from recipe busybox' })}\n${JSON.stringify({ error: { code: 'command_failed', message: 'build template busybox: no busybox' } })}\n`);
+      },
+      'POST /v1/containers': created,
+    });
+    const t = io();
+    expect(await runCli(['run', '-d', 'busybox'], t.io)).toBe(125);
+    expect(t.err()).toBe('building template busybox from recipe busybox\ncorral: build template busybox: no busybox\n');
+    expect(f.seen.map((s) => s.url)).not.toContain('/v1/containers');
+  });
+
   it('-d starts and prints the full id', async () => {
     const f = await withFake({ 'POST /v1/containers': created, [`POST /v1/containers/${ID}/start`]: (_, res) => json(res, 204) });
     const t = io();
     expect(await runCli(['run', '-d', 'busybox', 'sleep', '60'], t.io)).toBe(0);
     expect(t.out()).toBe(`${ID}\n`);
-    expect(f.seen.map((s) => s.url)).toEqual(['/v1/version', '/v1/containers', `/v1/containers/${ID}/start`]);
+    expect(f.seen.map((s) => s.url)).toEqual(['/v1/version', '/v1/templates/busybox/prepare', '/v1/containers', `/v1/containers/${ID}/start`]);
   });
 
   it('daemon errors are 125 with one corral: line; a start refused for a missing command is 127', async () => {
     await withFake({
+      'POST /v1/templates/nosuch/prepare': (_, res) => apiError(res, 404, 'not_found', 'no such template: nosuch'),
       'POST /v1/containers': (req, res) =>
         (req.body as { template: string }).template === 'nosuch'
           ? apiError(res, 404, 'not_found', 'no such template: nosuch')

@@ -21,6 +21,9 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(new ValidationError('invalid volume'), 'run')).toBe(125);
     expect(exitCodeFor(err, 'rm')).toBe(1);
     expect(exitCodeFor(err, 'create')).toBe(1);
+    // A refused flag value is a usage error of create as of run (Docker's 125).
+    expect(exitCodeFor(new ValidationError('invalid --storage-opt size=abc'), 'create')).toBe(125);
+    expect(exitCodeFor(new ValidationError('invalid --storage-opt size=abc'), 'update')).toBe(1);
     expect(exitCodeFor(new Error('boom'))).toBe(1);
   });
 

@@ -175,7 +175,16 @@ describe('ps, inspect, logs, template, version', () => {
     expect((await parse('logs', '-f', '--tail', '10', '-t', 'web')).req).toEqual({ ref: 'web', follow: true, tail: 10, timestamps: true });
     expect((await parse('logs', '--tail', 'all', 'web')).req).toEqual({ ref: 'web', follow: false, timestamps: false });
     const t = await parse('template', 'ls', '--format', 'json');
-    expect([t.name, t.req]).toEqual(['template ls', { format: 'json' }]);
+    expect([t.name, t.req]).toEqual(['template ls', { format: 'json', quiet: false }]);
+    expect(await parse('template', 'build', 'debian', '--include', 'nginx-light,curl', '--name', 'web', '--opt', 'x=1')).toMatchObject({
+      name: 'template build',
+      req: { recipe: 'debian', name: 'web', args: { x: '1', include: 'nginx-light,curl' } },
+    });
+    expect(await parse('template', 'rm', 'a', 'b')).toMatchObject({ name: 'template rm', req: { names: ['a', 'b'] } });
+    expect(await parse('template', 'prune', '-f')).toMatchObject({ name: 'template prune', req: { force: true } });
+    expect(await parse('template', 'inspect', 'debian')).toMatchObject({ name: 'template inspect', req: { names: ['debian'] } });
+    expect(await parse('commit', 'web', 'web-v2')).toMatchObject({ name: 'commit', req: { container: 'web', name: 'web-v2' } });
+    expect(await parse('export', 'web', '-o', '/tmp/x.tar')).toMatchObject({ name: 'export', req: { container: 'web', output: '/tmp/x.tar' } });
     expect((await parse('version')).name).toBe('version');
   });
 });

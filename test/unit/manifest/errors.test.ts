@@ -108,7 +108,12 @@ describe('semantic validators', () => {
     const text = 'containers:\n  web:\n    template: busybx\n';
     expect(errors(text)).toEqual([]);
     expect(errors(text, { templates: ['busybox', 'alpine'] })).toEqual(['m.yaml:3:15: containers.web.template: unknown template "busybx"; did you mean "busybox"?']);
-    expect(errors('containers: {web: {template: debian}}\n', { templates: ['busybox'] })).toEqual(['m.yaml:1:30: containers.web.template: unknown template "debian"; known templates: busybox']);
+    expect(errors('containers: {web: {template: debian}}\n', { templates: ['busybox'] })).toEqual([
+      'm.yaml:1:30: containers.web.template: unknown template "debian"; known templates: busybox; make it with corral template build RECIPE --name debian, corral template load -i FILE --name debian or corral commit CONTAINER debian',
+    ]);
+    expect(errors('containers: {web: {template: debian}}\n', { templates: ['busybox'], unbuilt: ['debian'] })).toEqual([
+      'm.yaml:1:30: containers.web.template: template "debian" is not built yet; build it first: corral template build debian',
+    ]);
   });
 
   it('dependsOn targets must exist', () => {

@@ -16,8 +16,8 @@ const monitor = {
   waitAttach: false,
 };
 
-describe('startArgv', () => {
-  const c = configFromRequest({ template: 'busybox', name: 'web', command: ['echo', '--', 'hi'], volumes: [{ source: '/tmp', target: '/data', readOnly: true }], init: true, readOnly: true });
+describe('startArgv (--userns host)', () => {
+  const c = configFromRequest({ template: 'busybox', name: 'web', command: ['echo', '--', 'hi'], volumes: [{ source: '/tmp', target: '/data', readOnly: true }], init: true, readOnly: true, userns: 'host' });
   const argv = startArgv(monitor, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, [{ source: '/d/hosts', target: '/etc/hosts' }]);
 
   it('chains monitor, unshare without --fork, and the init stage', () => {
@@ -48,18 +48,62 @@ describe('startArgv', () => {
     expect(s).toContain('--cap CAP_CHOWN');
     expect(s).toContain('--hostname web');
     expect(argv.filter((a) => a === '--cap')).toHaveLength(14);
+    expect(argv).not.toContain('--uid-map');
+    expect(argv).not.toContain('--userns');
+  });
+});
+
+describe('startArgv (a private user namespace, the default)', () => {
+  const c = { ...configFromRequest({ template: 'busybox', name: 'web', command: ['true'], volumes: [{ source: '/tmp', target: '/data', readOnly: false }, { source: '/srv', target: '/srv', readOnly: true, idmap: true }] }), userns: { mode: 'private' as const, uidBase: 1_065_536, gidBase: 1_065_536, size: 65_536 } };
+  const layout = { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' };
+
+  it('gives the monitor the maps, and the init stage makes every namespace itself (no unshare)', () => {
+    const argv = startArgv(monitor, c, layout, [{ source: '/d/hosts', target: '/etc/hosts' }]);
+    const s = argv.join(' ');
+    expect(s).toContain('--uid-map 0 1065536 65536 --gid-map 0 1065536 65536');
+    expect(argv).not.toContain('unshare');
+    const i = argv.indexOf('init');
+    expect(argv.slice(i - 2, i + 4)).toEqual(['--', '/opt/corral/corral-shim', 'init', '--userns', '--unshare', 'mnt,uts,ipc,net,cgroup,pid']);
+  });
+
+  it('binds corral\'s etc files and :idmap volumes idmapped, other volumes as they are', () => {
+    const s = startArgv(monitor, c, layout, [{ source: '/d/hosts', target: '/etc/hosts' }]).join(' ');
+    expect(s).toContain('--bind /d/hosts /etc/hosts rw,idmap');
+    expect(s).toContain('--bind /tmp /data rw ');
+    expect(s).toContain('--bind /srv /srv ro,idmap');
+  });
+
+  it('bridge: nsenter stays first (the netns is the host\'s), the rest is unshared after the user namespace', () => {
+    const argv = startArgv(monitor, c, layout, [], 'unshare', unshareInNetnsArgs('/run/corral/netns/abc', { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare' }));
+    const n = argv.indexOf('/usr/bin/nsenter');
+    expect(argv.slice(n, n + 8)).toEqual(['/usr/bin/nsenter', '--net=/run/corral/netns/abc', '--', '/opt/corral/corral-shim', 'init', '--userns', '--unshare', 'mnt,uts,ipc,cgroup,pid']);
+  });
+
+  it('--network host implies --userns host', () => {
+    expect(configFromRequest({ template: 'busybox', network: ['host'] }).userns).toEqual({ mode: 'host' });
+    expect(() => configFromRequest({ template: 'busybox', network: ['host'], userns: 'private' })).toThrow(/--network host/);
+    expect(() => configFromRequest({ template: 'busybox', userns: 'host', volumes: [{ source: '/tmp', target: '/x', readOnly: false, idmap: true }] })).toThrow(/idmap needs the container's own user namespace/);
+    expect(() => configFromRequest({ template: 'busybox', userns: 'keep-id' })).toThrow(/invalid --userns "keep-id"/);
   });
 
   it('caps the log: 20 MiB × 5 files unless the installation says otherwise', () => {
+    const argv = startArgv(monitor, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, []);
     const s = argv.slice(0, argv.indexOf('--')).join(' ');
     expect(s).toContain('--log /d/container.log --log-max-size 20971520 --log-max-files 5');
     const own = startArgv({ ...monitor, logPolicy: { maxSize: 65536, maxFiles: 2 } }, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, []);
     expect(own.join(' ')).toContain('--log-max-size 65536 --log-max-files 2');
   });
+
+  it('passes the seccomp filter of the container, or none when it is unconfined', () => {
+    const argv = startArgv(monitor, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, []);
+    expect(argv.join(' ')).toContain('--seccomp /d/seccomp.bpf');
+    const unconfined = configFromRequest({ template: 'busybox', securityOpt: ['seccomp=unconfined'] });
+    expect(startArgv(monitor, unconfined, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, [])).not.toContain('--seccomp');
+  });
 });
 
 describe('network namespaces in the chain', () => {
-  const c = configFromRequest({ template: 'busybox', name: 'web' });
+  const c = configFromRequest({ template: 'busybox', name: 'web', userns: 'host' });
   const layout = { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' };
   it('bridge: nsenter joins the prepared namespace, unshare makes the others', () => {
     const argv = startArgv(monitor, c, layout, [], 'unshare', unshareInNetnsArgs('/run/corral/netns/abc', { nsenter: '/usr/bin/nsenter', unshare: '/usr/bin/unshare' }));
@@ -81,6 +125,13 @@ describe('execArgv', () => {
     const e = argv.indexOf('exec');
     expect(argv.slice(e, e + 5)).toEqual(['exec', '--pid', '42', '--pid-start', '7']);
     expect(argv.slice(-4)).toEqual(['--', 'sh', '-c', 'id']);
+    expect(argv).not.toContain('--seccomp');
+  });
+  it('gives the exec stage the same seccomp filter as PID 1', () => {
+    const argv = execArgv({ shim: '/s', pid: 42, pidStartTime: 7, cgroupProcs: [], user: '0:0', capabilities: [], cwd: '/', env: [], tty: false, stdin: false, seccomp: '/d/seccomp.bpf', command: ['id'] });
+    const e = argv.indexOf('exec');
+    expect(argv.indexOf('--seccomp')).toBeGreaterThan(e);
+    expect(argv[argv.indexOf('--seccomp') + 1]).toBe('/d/seccomp.bpf');
   });
 });
 

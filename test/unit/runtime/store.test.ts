@@ -1,3 +1,4 @@
+import { CONFIG_VERSION } from '../../../src/runtime/config-version.js';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ describe('ContainerStore', () => {
     await store.commit(c);
     expect(readdirSync(store.dir(c.id)).sort()).toEqual(['config.json', 'rootfs', 'upper', 'work']);
     expect(await store.readConfig(c.id)).toEqual(c);
-    expect(JSON.parse(readFileSync(store.file(c.id, 'config.json'), 'utf8')).version).toBe(1);
+    expect(JSON.parse(readFileSync(store.file(c.id, 'config.json'), 'utf8')).version).toBe(CONFIG_VERSION);
     expect(await store.listIds()).toContain(c.id);
   });
 

@@ -36,14 +36,15 @@ export class FakeHost {
   }
 
   close(): void {
-    rmSync(this.base, { recursive: true, force: true });
+    // Background writes (the id pool, hosts files) may still land while the tree goes.
+    rmSync(this.base, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
 
   deps(extra: Partial<RuntimeDeps> = {}): RuntimeDeps {
     return {
       paths: this.paths,
       cgroups: this.cgroups(),
-      templates: { resolve: async (name) => ({ rootfs: join(this.base, 'templates', name), env: ['PATH=/bin'], command: ['sh'] }) },
+      templates: { resolve: async (name) => ({ rootfs: join(this.base, 'templates', name), layers: [join(this.base, 'templates', name)], env: ['PATH=/bin'], command: ['sh'], entrypoint: [], workdir: '', user: '', stopSignal: '' }) },
       shim: '/nonexistent/corral-shim',
       log: { debug() {}, info() {}, warn() {}, error() {} },
       defaultNetwork: 'none',
@@ -170,6 +171,7 @@ export class FakeHost {
         this.watchers.add(onChange);
         return { close: () => this.watchers.delete(onChange) };
       },
+      compileSeccomp: async (_shim, _flat, out) => writeFileSync(out, 'bpf'),
     };
   }
 }

@@ -1,3 +1,4 @@
+import { CONFIG_VERSION } from '../../../../src/runtime/config-version.js';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -48,7 +49,7 @@ describe('recovery at corrald start', () => {
     const a = await containers.create({ template: 'busybox', name: 'newer' });
     const b = await containers.create({ template: 'busybox', name: 'lost' });
     const cfg = JSON.parse(readFileSync(join(dirOf(a.id), 'config.json'), 'utf8'));
-    expect(cfg.version).toBe(1);
+    expect(cfg.version).toBe(CONFIG_VERSION);
     writeFileSync(join(dirOf(a.id), 'config.json'), JSON.stringify({ ...cfg, version: 7 }));
     writeFileSync(join(dirOf(b.id), 'upper', 'f'), 'x');
     rmSync(join(dirOf(b.id), 'config.json'));
@@ -56,7 +57,7 @@ describe('recovery at corrald start', () => {
     const rows = await containers.list(true);
     expect(rows.map((r) => [r.id, r.statusText]).sort()).toEqual(
       [
-        [a.id, 'Broken: config.json was written by a newer Corral (version 7; this one reads up to 1)'],
+        [a.id, `Broken: config.json was written by a newer Corral (version 7; this one reads up to ${CONFIG_VERSION})`],
         [b.id, 'Broken: config.json is missing'],
       ].sort(),
     );
@@ -74,13 +75,22 @@ describe('recovery at corrald start', () => {
 
   it('migrates a config without a version (written before versions existed)', async () => {
     const c = await containers.create({ template: 'busybox', name: 'old' });
-    const { version: _v, restartPolicy: _r, network: _n, healthcheck: _h, ...old } = JSON.parse(readFileSync(join(dirOf(c.id), 'config.json'), 'utf8'));
+    const { version: _v, restartPolicy: _r, network: _n, healthcheck: _h, userns: _u, ...old } = JSON.parse(readFileSync(join(dirOf(c.id), 'config.json'), 'utf8'));
     writeFileSync(join(dirOf(c.id), 'config.json'), JSON.stringify(old));
     await restartDaemon();
     const i = await containers.inspect('old');
     expect(i.config.restartPolicy).toEqual({ name: 'no', maxRetries: null });
     expect(i.config.network.mode).toBe('none');
     expect(i.config.healthcheck).toBeNull();
+    expect(i.config.userns).toEqual({ mode: 'host' });
+  });
+
+  it('gives a version 1 record (before user namespaces) the host user namespace: its upper layer is host root\'s', async () => {
+    const c = await containers.create({ template: 'busybox', name: 'v1' });
+    const { userns: _u, ...v1 } = JSON.parse(readFileSync(join(dirOf(c.id), 'config.json'), 'utf8'));
+    writeFileSync(join(dirOf(c.id), 'config.json'), JSON.stringify({ ...v1, version: 1 }));
+    await restartDaemon();
+    expect((await containers.inspect('v1')).config.userns).toEqual({ mode: 'host' });
   });
 
   it('finishes a stop an earlier corrald recorded: SIGTERM again, SIGKILL when its grace time is over', async () => {
