@@ -145,7 +145,7 @@ describe('LXCFS binds', () => {
       { source: '/run/corral/lxcfs/sys/devices/system/cpu/online', target: '/sys/devices/system/cpu/online', readOnly: true },
     ]);
     const s = startArgv(monitor, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, [{ source: '/d/hosts', target: '/etc/hosts' }, ...binds]).join(' ');
-    expect(s).toContain('--bind /d/hosts /etc/hosts rw --bind /run/corral/lxcfs/proc/meminfo /proc/meminfo ro --bind /run/corral/lxcfs/sys/devices/system/cpu/online /sys/devices/system/cpu/online ro');
+    expect(s).toContain('--bind /d/hosts /etc/hosts rw,idmap --bind /run/corral/lxcfs/proc/meminfo /proc/meminfo ro --bind /run/corral/lxcfs/sys/devices/system/cpu/online /sys/devices/system/cpu/online ro');
     // Before the masks, which must stay the last word on /proc.
     expect(s.indexOf('/proc/meminfo ro')).toBeLessThan(s.indexOf('--mask'));
   });
