@@ -11,3 +11,4 @@ export * from './types/networks.js';
 export * from './types/stats.js';
 export * from './types/system.js';
 export * from './types/templates.js';
+export * from './types/inspection.js';

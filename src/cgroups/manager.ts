@@ -61,6 +61,16 @@ export interface CgroupManager {
   apply(id: string, limits: Limits, opts?: ApplyOptions): Promise<AppliedSetting[]>;
   /** Usage and limits read from the kernel; a section is absent when its controller is. */
   stats(id: string): Promise<CgroupStats>;
+  /**
+   * Freeze every process of the container (Docker's pause): v1 freezer.state FROZEN, v2
+   * cgroup.freeze 1. Resolves once the kernel reports the cgroup frozen; a freeze that does not
+   * complete in time is undone and fails.
+   */
+  freeze(id: string): Promise<void>;
+  /** Undo freeze(); resolves once the kernel reports the cgroup thawed. */
+  thaw(id: string): Promise<void>;
+  /** Whether the kernel reports the container's cgroup frozen (false when it has none). */
+  frozen(id: string): Promise<boolean>;
   /** Processes the kernel OOM-killed in the container's cgroup so far (0 without a memory controller). */
   oomKills(id: string): Promise<number>;
 }
@@ -84,6 +94,8 @@ export interface CgroupManagerOptions {
   rmdir?: (path: string) => Promise<void>;
   /** How long remove() and kill() wait for exiting tasks; default 2000 ms. */
   timeoutMs?: number;
+  /** How long freeze() and thaw() wait for the kernel; default 10 s. */
+  freezeTimeoutMs?: number;
   /**
    * cgroup v2: attach a device program allowing only `rules` (kernel spelling, `c 1:3 rwm`) to a
    * cgroup. Default: run `<shim> devices DIR RULE...` (src/native/devices.c).

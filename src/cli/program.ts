@@ -32,6 +32,15 @@ import { deleteManifest, registerDelete, type DeleteRequest } from './commands/d
 import { drift, registerDrift, type DriftRequest } from './commands/drift.js';
 import { registerTemplateImport, templateImport, type TemplateImportRequest } from './commands/template-import.js';
 import { load, registerLoad, type LoadRequest } from './commands/load.js';
+import { registerRename, rename, type RenameRequest } from './commands/rename.js';
+import { pause, registerPause, type PauseRequest } from './commands/pause.js';
+import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpause.js';
+import { registerTop, top, type TopRequest } from './commands/top.js';
+import { port, registerPort, type PortRequest } from './commands/port.js';
+import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
+import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
+import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
+import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
@@ -73,6 +82,15 @@ export interface Requests {
   'network ls': NetworkLsRequest;
   'network inspect': NetworkInspectRequest;
   'network rm': NetworkRmRequest;
+  'no-registry': NoRegistryRequest;
+  rename: RenameRequest;
+  pause: PauseRequest;
+  unpause: UnpauseRequest;
+  top: TopRequest;
+  port: PortRequest;
+  diff: DiffRequest;
+  'container prune': ContainerPruneRequest;
+  'system df': SystemDfRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -115,6 +133,15 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'network ls': networkLs,
   'network inspect': networkInspect,
   'network rm': networkRm,
+  'no-registry': noRegistry,
+  rename,
+  pause,
+  unpause,
+  top,
+  port,
+  diff,
+  'container prune': containerPrune,
+  'system df': systemDf,
 };
 
 /**
@@ -172,6 +199,15 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDelete(program, to('delete'));
   registerDrift(program, to('drift'));
   registerNetwork(program, { create: to('network create'), ls: to('network ls'), inspect: to('network inspect'), rm: to('network rm') });
+  registerNoRegistry(program, to('no-registry'));
+  registerRename(program, to('rename'));
+  registerPause(program, to('pause'));
+  registerUnpause(program, to('unpause'));
+  registerTop(program, to('top'));
+  registerPort(program, to('port'));
+  registerDiff(program, to('diff'));
+  registerContainerPrune(program, to('container prune'));
+  registerSystemDf(program, to('system df'));
   hardenParsing(program);
   return program;
 }
@@ -184,7 +220,9 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     exitCode = await (HANDLERS[name] as (ctx: Context, r: typeof req) => Promise<number>)(createContext(globals, io), req);
   }, io);
   program.hook('preAction', (_root, action) => {
-    command = action.name();
+    // `network create` is not `create`: a subcommand is named with its parent's name.
+    const parent = action.parent;
+    command = parent && parent !== program ? `${parent.name()} ${action.name()}` : action.name();
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

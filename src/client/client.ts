@@ -20,7 +20,7 @@ import type {
 import type { IncomingMessage } from 'node:http';
 import { CorralError, type ErrorCode } from '../errors.js';
 import { HttpTransport } from './http.js';
-import type { CorralEvent } from '../api/types.js';
+import type { ContainerChange, ContainerTop, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -135,6 +135,34 @@ export class CorralClient {
   /** `signal` is a name (`SIGTERM`, `TERM`) or a number; corrald's default is SIGKILL. */
   async kill(ref: string, opts: { signal?: string | number } = {}): Promise<void> {
     await this.http.json('POST', `${container(ref)}/kill${query({ signal: opts.signal })}`);
+  }
+
+  async pause(ref: string): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/pause`);
+  }
+
+  async unpause(ref: string): Promise<void> {
+    await this.http.json('POST', `${container(ref)}/unpause`);
+  }
+
+  top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTop> {
+    return this.http.json('GET', `${container(ref)}/top${query({ ps_args: psArgs.length > 0 ? psArgs.join(' ') : undefined })}`);
+  }
+
+  changes(ref: string): Promise<ContainerChange[]> {
+    return this.http.json('GET', `${container(ref)}/changes`);
+  }
+
+  prune(): Promise<PruneReport> {
+    return this.http.json('POST', '/v1/containers/prune');
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.http.json('GET', '/v1/system/df');
+  }
+
+  rename(ref: string, name: string): Promise<{ id: string; name: string }> {
+    return this.http.json('POST', `${container(ref)}/rename${query({ name })}`);
   }
 
   update(ref: string, limits: UpdateRequest): Promise<UpdateResponse> {

@@ -1,25 +1,15 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { ImportResult } from '../api/types.js';
 import { CorralError } from '../errors.js';
 import { errorFrom, readAll, UnreachableError } from './http.js';
-
-/** Answer of POST /v1/templates/import and /v1/templates/load. */
-export interface ImportResponse {
-  name: string;
-  layers: number;
-  entries: number;
-  bytes: number;
-  warnings: string[];
-  tags: string[];
-  id?: string;
-}
 
 /**
  * Stream an archive to corrald (chunked, never buffered whole). corrald may answer before the
  * upload ends (a refused entry): the answer wins, and the rest of the input is not read.
  */
-export function uploadArchive(socketPath: string, path: string, body: Readable): Promise<ImportResponse> {
-  return new Promise<ImportResponse>((resolve, reject) => {
+export function uploadArchive(socketPath: string, path: string, body: Readable): Promise<ImportResult> {
+  return new Promise<ImportResult>((resolve, reject) => {
     let answered = false;
     const req = httpRequest({
       socketPath,
@@ -36,7 +26,7 @@ export function uploadArchive(socketPath: string, path: string, body: Readable):
         if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) throw await errorFrom(res);
         const text = (await readAll(res)).toString('utf8');
         try {
-          return JSON.parse(text) as ImportResponse;
+          return JSON.parse(text) as ImportResult;
         } catch {
           throw new CorralError('internal', `POST ${path}: corrald answered invalid JSON`);
         }

@@ -30,6 +30,7 @@ const program = new Command('corrald')
   .option('--run-root <dir>', 'runtime state and the API socket [env CORRAL_RUN_ROOT]', undefined)
   .option('--cgroup-parent <name>', "name of Corral's cgroup subtree [env CORRAL_CGROUP_PARENT]", undefined)
   .option('--bridge-prefix <prefix>', 'names of this installation\'s bridges and nftables tables, <prefix><n> (default corral: corral0, ...) [env CORRAL_BRIDGE_PREFIX]', undefined)
+  .option('--default-userns <mode>', 'user namespace of containers created without --userns: private (their own id range, the default), or host (where the data root\'s filesystem cannot be idmapped, e.g. tmpfs before Linux 6.3) [env CORRAL_DEFAULT_USERNS]', process.env.CORRAL_DEFAULT_USERNS ?? 'private')
   .option('--default-network <mode>', 'network of containers created without --network: bridge, or none (loopback only, e.g. where nftables is missing) [env CORRAL_DEFAULT_NETWORK]', process.env.CORRAL_DEFAULT_NETWORK ?? 'bridge')
   .option('--default-subnet <cidr>', 'subnet of the default network when it is first made (default: the first of 10.88.0.0/16, 10.89.0.0/16, ... that no host route overlaps) [env CORRAL_DEFAULT_SUBNET]', process.env.CORRAL_DEFAULT_SUBNET)
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -37,10 +38,12 @@ const program = new Command('corrald')
   .option('--group <name>', 'also serve members of this group: the socket becomes root:GROUP 0660 [env CORRAL_GROUP]', process.env.CORRAL_GROUP)
   .option('--lxcfs <mode>', 'on: run LXCFS under the run root and show each container its own memory, CPUs, uptime and load in /proc (when lxcfs is installed); off: containers see the host\'s [env CORRAL_LXCFS]', process.env.CORRAL_LXCFS ?? 'on')
   .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, doubling up to 30x; runs of 60x reset it (Kubernetes: 10s) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '10s')
-  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; defaultNetwork: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string; lxcfs: string }) => {
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; defaultNetwork: string; defaultUserns: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string; lxcfs: string }) => {
     const baseMs = parseDuration(opts.restartBackoffBase, '--restart-backoff-base');
     if (opts.defaultNetwork !== 'bridge' && opts.defaultNetwork !== 'none') throw new CorralError('validation', `--default-network ${opts.defaultNetwork}: want bridge or none`);
     const defaultNetwork = opts.defaultNetwork;
+    if (opts.defaultUserns !== 'private' && opts.defaultUserns !== 'host') throw new CorralError('validation', `--default-userns ${opts.defaultUserns}: want private or host`);
+    const defaultUserns = opts.defaultUserns;
     const lxcfsMode = parseLxcfsMode(opts.lxcfs);
     if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
     const paths = resolvePaths(opts);
@@ -66,7 +69,7 @@ const program = new Command('corrald')
       };
       const lxcfs = await DaemonLxcfs.create(lxcfsMode, { paths, runner, log, shim: shimPath() });
       await lxcfs.start();
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network, defaultNetwork, lxcfs });
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network, defaultNetwork, defaultUserns, lxcfs });
       await containers.init();
       await lxcfs.attach(containers);
       const exec = new ExecSessions(containers, shimPath(), log);

@@ -6,6 +6,7 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 import { networkFailure } from './fail.js';
 import { Ipam, macFor, type Lease } from './ipam.js';
 import { parseCidr } from './ipv4.js';
+import { FILTER_FAMILY, filterBaseScript, guardScript, parseGuarded, unguardScript, type Sender } from './filter.js';
 import { FAMILY, baseScript } from './nft.js';
 import type { PublishedPort } from './port-store.js';
 import type { PortMapping } from './ports.js';
@@ -74,6 +75,8 @@ export interface RepairReport {
   veths: string[];
   /** Container ids whose port rules or records were removed. */
   ports: string[];
+  /** Host veths whose sender filter (chain and map element in the bridge table) was removed. */
+  filters: string[];
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,15}$/;
@@ -205,7 +208,8 @@ export class BridgeNetwork {
       enabledIpForward = true;
       this.log(`network ${br}: enabled net.ipv4.ip_forward (it was 0) so containers reach beyond the host; this host now forwards IPv4 between all its interfaces`);
     }
-    await this.nft('set up', `table ${FAMILY} ${this.table}`, baseScript({ table: this.table, bridge: br, subnet: leases.subnet }));
+    // One transaction: the NAT/forward table and the bridge table that checks who is talking.
+    await this.nft('set up', `tables ${FAMILY} and ${FILTER_FAMILY} ${this.table}`, baseScript({ table: this.table, bridge: br, subnet: leases.subnet }) + filterBaseScript(this.table));
     return { name: this.name, bridge: br, table: this.table, subnet: leases.subnet, gateway, prefix, enabledIpForward };
   }
 
@@ -232,6 +236,7 @@ export class BridgeNetwork {
     ].join('\n');
     let created = false;
     try {
+      await this.guard([{ hostVeth, mac: lease.mac, ip: lease.ip }]);
       await this.cmd('create veth', hostVeth, 'ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', ifname, 'address', lease.mac, 'netns', netnsFile]);
       created = true;
       await this.cmd('attach veth', `${hostVeth} to bridge ${net.bridge}`, 'ip', ['link', 'set', hostVeth, 'master', net.bridge, 'up']);
@@ -239,7 +244,10 @@ export class BridgeNetwork {
     } catch (err) {
       // Undo only what this call made: a second attach of an attached container must not cut it off.
       if (created) await this.runner.run('ip', ['link', 'del', hostVeth], { allowFailure: true });
-      if (!had) await this.ipam.release(id);
+      if (!had) {
+        await this.unguard(hostVeth);
+        await this.ipam.release(id);
+      }
       throw err;
     }
     return { ip: lease.ip, mac: lease.mac, gateway: net.gateway, prefix: net.prefix, hostVeth };
@@ -268,14 +276,55 @@ export class BridgeNetwork {
    * Unpublish `id`'s ports, delete its veth (the peer goes with it) and free its address.
    * Idempotent. `vethGone`: the caller destroyed the namespace holding the veth's other end, which
    * takes the veth with it; deleting it here too would only wait for the kernel (`ip link del` of a
-   * veth waits for RCU grace periods, tens of milliseconds).
+   * veth waits for RCU grace periods, tens of milliseconds). `filterGone`: the caller removed the
+   * sender filter already (`unguardOf`, side by side with removing the namespace).
    */
-  async detach(id: string, o: { vethGone?: boolean } = {}): Promise<void> {
+  async detach(id: string, o: { vethGone?: boolean; filterGone?: boolean } = {}): Promise<void> {
     checkId(id);
     await this.unpublish(id);
     const lease = await this.ipam.get(id);
-    if (!o.vethGone) await this.deleteLink(lease?.hostVeth ?? this.vethName(id), 'delete veth');
+    const hostVeth = lease?.hostVeth ?? this.vethName(id);
+    if (!o.vethGone) await this.deleteLink(hostVeth, 'delete veth');
+    // The filter matches the veth by name: it outlives the veth and goes here, before the lease.
+    if (!o.filterGone) await this.unguard(hostVeth);
     await this.ipam.release(id);
+  }
+
+  /** Remove the sender filter of `id`'s veth (by its lease). Idempotent. */
+  async unguardOf(id: string): Promise<void> {
+    checkId(id);
+    await this.unguard((await this.ipam.get(id))?.hostVeth ?? this.vethName(id));
+  }
+
+  /**
+   * The nft script that lets each sender's veth send only from its MAC and leased IPv4 address
+   * (filter.ts); plugNamespace runs the scripts of all networks in one `nft` spawn.
+   */
+  guardScript(senders: readonly Sender[]): string {
+    return senders.map((s) => guardScript(this.table, s)).join('');
+  }
+
+  /** Install the sender filter of `senders` (needs ensure()). */
+  async guard(senders: readonly Sender[]): Promise<void> {
+    await this.nft('filter senders on', `table ${FILTER_FAMILY} ${this.table}`, this.guardScript(senders));
+  }
+
+  /** Remove the sender filter of `hostVeth`. Idempotent; nothing to do without the table. */
+  async unguard(hostVeth: string): Promise<void> {
+    const r = await this.runner.run('nft', ['-f', '-'], { input: unguardScript(this.table, hostVeth), allowFailure: true });
+    if (r.exitCode !== 0 && !GONE.test(r.stderr)) {
+      throw new NetworkError(`remove sender filter of ${hostVeth} from table ${FILTER_FAMILY} ${this.table}: ${firstError(r.stderr) || `exit ${r.exitCode}`}`, { table: this.table, veth: hostVeth });
+    }
+  }
+
+  /** Host veths that have a sender filter in the bridge table (none without the table). */
+  async guarded(): Promise<string[]> {
+    const r = await this.runner.run('nft', ['-j', 'list', 'table', FILTER_FAMILY, this.table], { allowFailure: true });
+    if (r.exitCode !== 0) {
+      if (GONE.test(r.stderr)) return [];
+      throw new NetworkError(`list table ${FILTER_FAMILY} ${this.table}: ${firstError(r.stderr) || `exit ${r.exitCode}`}`, { table: this.table });
+    }
+    return parseGuarded(r.stdout);
   }
 
   /** Check a fixed `--ip` for `id` without leasing it (at create time); returns it normalized. */
@@ -327,7 +376,7 @@ export class BridgeNetwork {
    */
   async repair(knownIds: Iterable<string>): Promise<RepairReport> {
     const known = new Set(knownIds);
-    const report: RepairReport = { leases: [], veths: [], ports: [] };
+    const report: RepairReport = { leases: [], veths: [], ports: [], filters: [] };
     const leases = await this.ipam.list();
     for (const [id, l] of Object.entries(leases)) {
       if (known.has(id)) continue;
@@ -345,6 +394,11 @@ export class BridgeNetwork {
       }
     }
     report.ports.push(...(await this.publisher.removeUnknown(known)));
+    for (const v of await this.guarded()) {
+      if (keep.has(v)) continue;
+      await this.unguard(v);
+      report.filters.push(v);
+    }
     return report;
   }
 
@@ -357,9 +411,11 @@ export class BridgeNetwork {
     if (leases.length > 0 && !o.force) {
       throw new ConflictError(`remove network ${this.name}: ${leases.length} container(s) still attached (${leases.map((i) => i.slice(0, 12)).join(' ')})`, { ids: leases });
     }
-    const del = await this.runner.run('nft', ['delete', 'table', FAMILY, this.table], { allowFailure: true });
-    if (del.exitCode !== 0 && !GONE.test(del.stderr)) {
-      throw new NetworkError(`delete table ${FAMILY} ${this.table}: ${del.stderr.trim().split('\n')[0]}`, { table: this.table });
+    for (const family of [FAMILY, FILTER_FAMILY]) {
+      const del = await this.runner.run('nft', ['delete', 'table', family, this.table], { allowFailure: true });
+      if (del.exitCode !== 0 && !GONE.test(del.stderr)) {
+        throw new NetworkError(`delete table ${family} ${this.table}: ${del.stderr.trim().split('\n')[0]}`, { table: this.table });
+      }
     }
     await this.deleteLink(this.bridge, 'delete bridge');
     for (const f of [this.ipam.file, this.publisher.store.file]) {
@@ -400,6 +456,11 @@ export class BridgeNetwork {
   private log(message: string): void {
     this.o.log?.(message);
   }
+}
+
+/** nft prints the failing script line after the error; the error line is enough. */
+function firstError(stderr: string): string {
+  return stderr.trim().split('\n').find((l) => /Error:/.test(l))?.replace(/^.*?Error:\s*/, '') ?? stderr.trim().split('\n')[0] ?? '';
 }
 
 function checkId(id: string): void {

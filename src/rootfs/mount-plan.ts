@@ -1,5 +1,5 @@
 import type { MountInfo, VolumeSpec } from '../api/types.js';
-import { MASKED_PATHS, READONLY_PATHS } from '../security/masked-paths.js';
+import { MASKED_DIRECTORIES, MASKED_PATHS, READONLY_PATHS } from '../security/masked-paths.js';
 import type { LayerLayout } from './layout.js';
 
 /**
@@ -18,7 +18,9 @@ export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[] }, lower
   ];
   for (const b of lxcfs) m.push({ type: 'bind', source: b.source, destination: b.target, options: ['nosuid', 'nodev', 'ro', 'lxcfs'] });
   for (const v of c.volumes) m.push({ type: 'bind', source: v.source, destination: v.target, options: ['rbind', 'nosuid', 'nodev', v.readOnly ? 'ro' : 'rw'] });
-  for (const p of MASKED_PATHS) m.push({ type: 'bind', source: '/dev/null', destination: p, options: ['masked'] });
+  for (const p of MASKED_PATHS) {
+    m.push(MASKED_DIRECTORIES.includes(p) ? { type: 'tmpfs', source: 'tmpfs', destination: p, options: ['masked', 'ro'] } : { type: 'bind', source: '/dev/null', destination: p, options: ['masked'] });
+  }
   for (const p of READONLY_PATHS) m.push({ type: 'bind', source: p, destination: p, options: ['ro'] });
   return m;
 }

@@ -1,4 +1,5 @@
 import type { AppliedSetting } from '../cgroups/limits.js';
+import type { ContainerChange, ContainerTop, DiskUsage, PruneReport, TemplateInfo } from '../api/types.js';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, StatsSample } from '../api/types.js';
 import { attachSocketPath, exitsDir } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -10,6 +11,12 @@ import { collectExits, waitExit } from './lifecycle/exits.js';
 import { inspectContainer, listContainers, runtimeOf, stateOf, statsOf } from './lifecycle/inspect.js';
 import { recover } from './lifecycle/recovery.js';
 import { removeContainer } from './lifecycle/remove.js';
+import { renameContainer } from './lifecycle/rename.js';
+import { pauseContainer, unpauseContainer } from './lifecycle/pause.js';
+import { topContainer } from './lifecycle/top.js';
+import { diffContainer } from './lifecycle/diff.js';
+import { pruneContainers } from './lifecycle/prune.js';
+import { diskUsage } from './lifecycle/df.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
 import { killContainer, signalPid1, stopContainer, waitContainer } from './lifecycle/stop.js';
 import { updateContainer } from './lifecycle/update.js';
@@ -123,6 +130,15 @@ export class Containers {
   stats(ref: string): Promise<StatsSample> {
     return statsOf(this.rt, ref);
   }
+  top(ref: string, psArgs: readonly string[]): Promise<ContainerTop> {
+    return topContainer(this.rt, ref, psArgs);
+  }
+  diff(ref: string): Promise<ContainerChange[]> {
+    return diffContainer(this.rt, ref);
+  }
+  diskUsage(templates: readonly TemplateInfo[]): Promise<DiskUsage> {
+    return diskUsage(this.rt, templates);
+  }
   runtimeOf(ref: string): Promise<{ config: ContainerConfig; pid: number; pidStartTime: number }> {
     return runtimeOf(this.rt, ref);
   }
@@ -170,6 +186,18 @@ export class Containers {
   }
   remove(ref: string, force: boolean): Promise<void> {
     return removeContainer(this.rt, ref, force);
+  }
+  pause(ref: string): Promise<void> {
+    return pauseContainer(this.rt, ref);
+  }
+  unpause(ref: string): Promise<void> {
+    return unpauseContainer(this.rt, ref);
+  }
+  prune(): Promise<PruneReport> {
+    return pruneContainers(this.rt);
+  }
+  rename(ref: string, name: unknown): Promise<ContainerConfig> {
+    return renameContainer(this.rt, ref, name);
   }
   update(ref: string, body: unknown): Promise<{ id: string; applied: AppliedSetting[] }> {
     return updateContainer(this.rt, ref, body);

@@ -22,7 +22,7 @@ export function configFromRequest(
   raw: unknown,
   templateEnv: readonly string[] = [DEFAULT_PATH_ENV],
   defaultCommand: readonly string[] = ['sh'],
-  o: { defaultNetwork?: readonly string[] } & TemplateRunDefaults = {},
+  o: { defaultNetwork?: readonly string[]; defaultUserns?: 'private' | 'host' } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
   const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'lxcfs', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
@@ -56,7 +56,7 @@ export function configFromRequest(
   // The disk's backend is the data root's (probed by create); here only the options are checked.
   parseStorageOpt(r.storageOpt);
   const network = parseNetworkRequest(r, o.defaultNetwork);
-  const userns = parseUsernsRequest(r.userns, network.mode);
+  const userns = parseUsernsRequest(r.userns ?? (o.defaultUserns === 'host' ? 'host' : undefined), network.mode);
   const idmapped = volumes.find((v) => v.idmap);
   if (idmapped && userns.mode === 'host') throw new ValidationError(`volume ${idmapped.source}:${idmapped.target}:idmap: idmap needs the container's own user namespace (not --userns host${network.mode === 'host' ? ', which --network host implies' : ''})`);
   return {

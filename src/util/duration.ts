@@ -37,6 +37,10 @@ export function describeStatus(s: { status: Status; exitCode: number | null; sta
       const health = s.health ? (s.health.status === 'starting' ? ' (health: starting)' : ` (${s.health.status})`) : '';
       return (Number.isNaN(t) ? 'Up' : `Up ${humanDuration(Math.max(0, now - t))}`) + health;
     }
+    case 'paused': {
+      const t = s.startedAt ? Date.parse(s.startedAt) : NaN;
+      return (Number.isNaN(t) ? 'Up' : `Up ${humanDuration(Math.max(0, now - t))}`) + ' (Paused)';
+    }
     case 'restarting': {
       const ago = timeAgo(s.finishedAt, now);
       return `Restarting (${s.exitCode ?? -1})${ago ? ` ${ago}` : ''}`;

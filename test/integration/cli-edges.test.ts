@@ -89,8 +89,9 @@ describe('options before the template', () => {
   });
 
   it('a mistyped command is not pointed at a destructive one', async () => {
-    expect(await corral(['top', 'web'])).toEqual({ exitCode: 2, stdout: '', stderr: "corral: unknown command 'top'\n" });
-    expect(await corral(['pull', 'busybox'])).toEqual({ exitCode: 2, stdout: '', stderr: "corral: unknown command 'pull'\n" });
+    // (`top` and `pull` were the examples before Corral had those verbs.)
+    expect(await corral(['kil', 'web'])).toEqual({ exitCode: 2, stdout: '', stderr: "corral: unknown command 'kil'\n" });
+    expect(await corral(['rmm', 'busybox'])).toEqual({ exitCode: 2, stdout: '', stderr: "corral: unknown command 'rmm'\n" });
   });
 });
 

@@ -16,7 +16,7 @@ describe('bad input gets one specific error and leaves nothing behind', () => {
   it.each([
     [['run', '--name', 'bad name', 'busybox', 'true'], /invalid container name "bad name"/],
     [['run', '--name', '-x', 'busybox', 'true'], /invalid container name|unknown option/],
-    [['run', '--rm', 'no-such-template', 'true'], /template "no-such-template" not found \(available: busybox\)/],
+    [['run', '--rm', 'no-such-template', 'true'], /template "no-such-template" not found \(available: busybox\b/],
     [['run', '--rm', '-v', '/definitely/not/here:/data', 'busybox', 'true'], /\/definitely\/not\/here/],
     [['run', '--rm', '-w', 'relative', 'busybox', 'true'], /workdir.*absolute/],
     [['run', '--rm', '--cap-add', 'BOGUS', 'busybox', 'true'], /unknown capability/],

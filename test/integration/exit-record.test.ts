@@ -2,7 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIM, installation } from '../support/corral.js';
+import { SHIM, corral, installation } from '../support/corral.js';
+import { processStartTimeSync } from '../../src/system/procfs.js';
 
 /**
  * The monitor's exit record on a full disk (docs/shim.md, exit.json): the monitor is driven
@@ -10,14 +11,8 @@ import { SHIM, installation } from '../support/corral.js';
  * made here; the test fills that tmpfs, then SIGKILLs the container's PID 1.
  */
 
-function starttime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+/** Field 22 of /proc/PID/stat, as the monitor reports it (text). */
+const starttime = (pid: number): string | undefined => processStartTimeSync(pid)?.toString();
 
 /** The monitor's first report line (`started PID START` or `failed …`). */
 function reportLine(monitor: ChildProcess): Promise<string> {
@@ -49,7 +44,8 @@ function fill(file: string): number {
 
 describe('exit record on a full disk', () => {
   it('a container killed while the state dir\'s filesystem is full still gets exit.json with 137 / signal 9', async () => {
-    const lower = join(installation().dataRoot, 'templates', 'busybox', 'rootfs');
+    const info = JSON.parse((await corral(['template', 'inspect', 'busybox'])).stdout);
+    const lower = (Array.isArray(info) ? info[0] : info).path as string;
     const base = mkdtempSync('/var/tmp/corral-exitrec-');
     const full = join(base, 'full');
     for (const d of ['upper', 'work', 'rootfs', 'full']) mkdirSync(join(base, d));

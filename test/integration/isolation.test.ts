@@ -131,7 +131,8 @@ describe('isolation, seen from inside a container', () => {
     try {
       const inB = await corral(['run', '--rm', '--name', b, 'busybox', 'sh', '-c', 'cat /etc/marker 2>/dev/null || echo absent; ls / >/dev/null && echo ls-ok']);
       expect(inB.stdout).toBe('absent\nls-ok\n');
-      const template = join(installation().dataRoot, 'templates', 'busybox', 'rootfs');
+      const info = JSON.parse((await corral(['template', 'inspect', 'busybox'])).stdout);
+      const template = (Array.isArray(info) ? info[0] : info).path as string;
       expect(existsSync(join(template, 'etc/marker'))).toBe(false);
       expect(existsSync(join(template, 'bin/ls'))).toBe(true);
       const upper = JSON.parse((await corral(['inspect', a])).stdout)[0].rootfs.upper as string;

@@ -20,9 +20,8 @@ describe('create, start, stop, restart, kill, rm', () => {
       const s = await summary(name);
       expect(s?.status).toBe('running');
       expect(s?.statusText).toMatch(/^Up /);
-      const again = await corral(['start', name]);
-      expect(again.exitCode).not.toBe(0);
-      expect(again.stderr).toMatch(/already running/);
+      // Docker's `start` of a running container is a no-op that succeeds (start.test.ts).
+      expect((await corral(['start', name])).exitCode).toBe(0);
     } finally {
       await corral(['rm', '-f', name]);
     }

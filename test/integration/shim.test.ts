@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnMonitor } from '../../src/runtime/shim.js';
 import { parseReport, RUN_LINE } from '../../src/runtime/shim-protocol.js';
+import { processStartTimeSync } from '../../src/system/procfs.js';
 
 /**
  * corral-shim on its own (docs/shim.md), without corrald: the monitor, init and exec stages are
@@ -44,14 +45,8 @@ const cgroups: string[] = [];
 const monitors = new Set<ChildProcess>();
 const containerPids = new Map<number, string>(); // host pid -> start time
 
-function starttime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+/** Field 22 of /proc/PID/stat, as the monitor reports it (text). */
+const starttime = (pid: number): string | undefined => processStartTimeSync(pid)?.toString();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -57,7 +57,10 @@ describe.skipIf(process.getuid?.() !== 0)('template load: docker-archive and oci
   beforeAll(async () => {
     await ensureTools();
     work = await mkdtemp(join(tmpdir(), 'corral-load-it-'));
-    const busybox = join(installation().dataRoot, 'templates', 'busybox', 'rootfs');
+    // The busybox template's one layer, wherever the store keeps it.
+    const info = await corral(['template', 'inspect', 'busybox']);
+    expect(info.exitCode, info.stderr).toBe(0);
+    const busybox: string = JSON.parse(info.stdout)[0].layers[0].path;
 
     // Layer 1: busybox's rootfs plus files the next layer removes or hides.
     const l1 = join(work, 'l1');
@@ -123,22 +126,29 @@ describe.skipIf(process.getuid?.() !== 0)('template load: docker-archive and oci
   }, 600_000);
 
   afterAll(async () => {
-    for (const n of names) await rm(join(installation().dataRoot, 'templates', n), { recursive: true, force: true });
+    for (const n of names) await corral(['template', 'rm', n]);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const rootfs = (name: string): string => join(installation().dataRoot, 'templates', name, 'rootfs');
+  /** An imported template's one (flattened) layer, as the store reports it. */
+  const rootfs = async (name: string): Promise<string> => {
+    const r = await corral(['template', 'inspect', name]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const layers: { path: string }[] = JSON.parse(r.stdout)[0].layers;
+    expect(layers).toHaveLength(1);
+    return layers[0]!.path;
+  };
 
   it('loads a docker-archive, named after its tag, identical to umoci raw unpack', async () => {
     const r = await corral(['load', '-i', join(work, 'image-docker.tar')], { timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`Loaded template ${tag}-1 (2 layers, from localhost/${tag}:1)\n`);
-    expect(await manifestOf(rootfs(`${tag}-1`))).toEqual(reference);
+    expect(await manifestOf(await rootfs(`${tag}-1`))).toEqual(reference);
     // what the layers did
-    await expect(lstat(join(rootfs(`${tag}-1`), 'etc-removed'))).rejects.toThrow(/ENOENT/);
-    expect(await readdir(join(rootfs(`${tag}-1`), 'data'))).toEqual(['new']);
-    expect((await lstat(join(rootfs(`${tag}-1`), 'srv/app/tool'))).mode & 0o7777).toBe(0o4755);
-    expect((await lstat(join(rootfs(`${tag}-1`), 'srv/app/tool'))).nlink).toBe(2);
+    await expect(lstat(join(await rootfs(`${tag}-1`), 'etc-removed'))).rejects.toThrow(/ENOENT/);
+    expect(await readdir(join(await rootfs(`${tag}-1`), 'data'))).toEqual(['new']);
+    expect((await lstat(join(await rootfs(`${tag}-1`), 'srv/app/tool'))).mode & 0o7777).toBe(0o4755);
+    expect((await lstat(join(await rootfs(`${tag}-1`), 'srv/app/tool'))).nlink).toBe(2);
   });
 
   it('runs with the image\'s own Cmd, Env and WorkingDir', async () => {
@@ -155,16 +165,16 @@ describe.skipIf(process.getuid?.() !== 0)('template load: docker-archive and oci
   it('loads an oci-archive and an OCI layout directory the same way', async () => {
     const oci = await corral(['template', 'load', '-i', join(work, 'image-oci.tar'), '--name', `${tag}-oci`], { timeoutMs: 120_000 });
     expect(oci.stdout).toBe(`Loaded template ${tag}-oci (2 layers, from ${tag}:oci)\n`);
-    expect(await manifestOf(rootfs(`${tag}-oci`))).toEqual(reference);
+    expect(await manifestOf(await rootfs(`${tag}-oci`))).toEqual(reference);
     const dir = await corral(['load', '-i', join(work, 'layout'), '--name', `${tag}-dir`], { timeoutMs: 120_000 });
     expect(dir.exitCode).toBe(0);
-    expect(await manifestOf(rootfs(`${tag}-dir`))).toEqual(reference);
+    expect(await manifestOf(await rootfs(`${tag}-dir`))).toEqual(reference);
   });
 
   it('reads the archive from stdin', async () => {
     const r = await corralStdin(['load', '--name', `${tag}-stdin`], join(work, 'image-docker.tar'));
     expect(r.exitCode).toBe(0);
-    expect(await manifestOf(rootfs(`${tag}-stdin`))).toEqual(reference);
+    expect(await manifestOf(await rootfs(`${tag}-stdin`))).toEqual(reference);
   });
 
   it('refuses a name that is taken, and leaves no work directory', async () => {

@@ -79,13 +79,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // this installation is gone now, so they go too. Anything else of ours is a leak.
     const prefix = inst.bridgePrefix!;
     spawnSync('nft', ['delete', 'table', 'inet', `${prefix}0`]);
+    spawnSync('nft', ['delete', 'table', 'bridge', `${prefix}0`]);
     spawnSync('ip', ['link', 'del', `${prefix}0`]);
-    const left = [...ourNames(prefix, links().map((l) => l.ifname)).map((n) => `interface ${n}`), ...ourNames(prefix, nftTables()).map((t) => `nft table inet ${t}`)];
+    const left = [
+      ...ourNames(prefix, links().map((l) => l.ifname)).map((n) => `interface ${n}`),
+      ...ourNames(prefix, nftTables('inet')).map((t) => `nft table inet ${t}`),
+      ...ourNames(prefix, nftTables('bridge')).map((t) => `nft table bridge ${t}`),
+    ];
     if (left.length > 0) problems.push(`network objects left: ${left.join(', ')}`);
     for (const t of left) {
-      const [kind, , name] = t.split(' ');
+      const [kind] = t.split(' ');
       if (kind === 'interface') spawnSync('ip', ['link', 'del', t.split(' ')[1]!]);
-      else spawnSync('nft', ['delete', 'table', 'inet', name!]);
+      else spawnSync('nft', ['delete', 'table', t.split(' ')[2]!, t.split(' ')[3]!]);
     }
     // corrald turned IPv4 forwarding on (it says so in its log); put back what this host had,
     // unless another bridge (another installation's, another test run's) may rely on it by now.
@@ -107,7 +112,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       console.error(`\nLEAK CHECK FAILED (state kept in ${base}):\n${problems.join('\n')}`);
       throw new Error(`leak check failed: ${problems.join('; ')}`);
     }
-    console.log('leak check: no process, mount, cgroup, state dir, veth, netns, lease, port rule or lxcfs left; template unchanged');
+    console.log('leak check: no process, mount, cgroup, state dir, veth, netns, lease, port rule, sender filter or lxcfs left; template unchanged');
   };
 }
 

@@ -76,11 +76,24 @@ export function ourNames(prefix: string, names: readonly string[]): string[] {
   return names.filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)));
 }
 
-export function nftTables(): string[] {
+/** Names of the nftables tables of one family (Corral's: inet for NAT and ports, bridge for the sender filter). */
+export function nftTables(family: 'inet' | 'bridge' = 'inet'): string[] {
   return run('nft', ['list', 'tables'])
     .split('\n')
-    .map((l) => /^table inet (\S+)$/.exec(l.trim())?.[1])
+    .map((l) => new RegExp(`^table ${family} (\\S+)$`).exec(l.trim())?.[1])
     .filter((t): t is string => t !== undefined);
+}
+
+/** Veths with a sender filter (a chain or a `senders` map element) in bridge table `t`. */
+export function guardedVeths(t: string): string[] {
+  const text = run('nft', ['-j', 'list', 'table', 'bridge', t]);
+  if (!text) return [];
+  const out = new Set<string>();
+  for (const item of (JSON.parse(text) as { nftables?: { chain?: { name?: string }; map?: { name?: string; elem?: unknown[] } }[] }).nftables ?? []) {
+    if (item.chain?.name && item.chain.name !== 'prerouting') out.add(item.chain.name);
+    if (item.map?.name === 'senders') for (const e of item.map.elem ?? []) if (Array.isArray(e) && typeof e[0] === 'string') out.add(e[0]);
+  }
+  return [...out].sort();
 }
 
 export function links(): { ifname: string; master?: string; kind?: string }[] {
@@ -92,7 +105,8 @@ export function links(): { ifname: string; master?: string; kind?: string }[] {
  * What networking of one installation could leave: a veth of one of its containers (`cv` + the
  * first 12 characters of an id it ever created, from its event journal) or on one of its bridges,
  * a network namespace file, a lease or published port on disk, a DNAT rule in one of its tables,
- * a user-defined network (the default network's empty bridge and base table are not leaks).
+ * a sender filter in one of its bridge tables, a user-defined network (the default network's empty
+ * bridge and base tables are not leaks).
  */
 export function findNetworkLeaks(o: { dataRoot: string; runRoot: string; bridgePrefix?: string }): string[] {
   const out: string[] = [];
@@ -128,6 +142,9 @@ export function findNetworkLeaks(o: { dataRoot: string; runRoot: string; bridgeP
     for (const t of ourNames(o.bridgePrefix, nftTables())) {
       const rules = run('nft', ['list', 'chain', 'inet', t, 'ports']).split('\n').filter((l) => l.includes('dnat'));
       for (const r of rules) out.push(`nft rule in inet ${t}: ${r.trim()}`);
+    }
+    for (const t of ourNames(o.bridgePrefix, nftTables('bridge'))) {
+      for (const v of guardedVeths(t)) out.push(`sender filter of ${v} in bridge ${t}`);
     }
   }
   return out;

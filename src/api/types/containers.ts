@@ -195,7 +195,7 @@ export interface UpdateResponse {
 }
 
 /** `restarting`: exited, with a restart by its policy pending (back-off). */
-export const STATUSES = ['created', 'running', 'exited', 'restarting', 'broken'] as const;
+export const STATUSES = ['created', 'running', 'paused', 'exited', 'restarting', 'broken'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export interface ContainerState {

@@ -80,3 +80,16 @@ export interface TemplateCommitResponse {
 /** One line of a streamed template operation (build, prepare): progress lines, then a result or an error. */
 export type TemplateProgressLine = { progress: string } | { template: TemplateInfo } | ApiErrorBody;
 
+/** Answer of POST /v1/templates/import and /v1/templates/load. */
+export interface ImportResult {
+  name: string;
+  /** Layers in the image (1 for a rootfs tarball). */
+  layers: number;
+  entries: number;
+  bytes: number;
+  /** Neutralised entries (device nodes) and dropped attributes. */
+  warnings: string[];
+  tags: string[];
+  /** The image id (config digest), for images. */
+  id?: string;
+}

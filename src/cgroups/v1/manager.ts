@@ -13,11 +13,15 @@ import { PAYLOAD, checkCgroupName, childCgroups, collectPids, makeCgroupDir, par
 import * as blkio from './blkio.js';
 import * as cpu from './cpu.js';
 import * as cpuset from './cpuset.js';
+import * as freezer from './freezer.js';
 import { cloneCpusetToChildren, fillCpuset } from './cpuset.js';
 import { applyDevices } from './devices.js';
 import * as memory from './memory.js';
 import { ensureMemoryHierarchy } from './memory.js';
 import * as pids from './pids.js';
+
+/** How long a freeze may take before it is undone (a task in uninterruptible sleep holds it up). */
+const FREEZE_TIMEOUT_MS = 10_000;
 
 /** The controller files, in the order apply() runs them. */
 const MODULES: readonly ControllerModule<unknown>[] = [cpuset, cpu, memory, pids, blkio];
@@ -193,6 +197,27 @@ export class V1CgroupManager implements CgroupManager {
     checkCgroupName(id);
     const dir = this.dirOf('memory', id);
     return dir ? memory.oomKills(dir) : 0;
+  }
+
+  freeze(id: string): Promise<void> {
+    return freezer.freeze(this.freezerDir(id), this.opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS);
+  }
+
+  thaw(id: string): Promise<void> {
+    return freezer.thaw(this.freezerDir(id), this.opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS);
+  }
+
+  async frozen(id: string): Promise<boolean> {
+    checkCgroupName(id);
+    const dir = this.dirOf(freezer.CONTROLLER, id);
+    return dir ? freezer.frozen(dir) : false;
+  }
+
+  private freezerDir(id: string): string {
+    checkCgroupName(id);
+    const dir = this.dirOf(freezer.CONTROLLER, id);
+    if (!dir) throw new CgroupError('pause', join(this.cgroupRoot(), freezer.CONTROLLER), 'no cgroup v1 freezer hierarchy is mounted on this host');
+    return dir;
   }
 
   /** Where the hierarchies are mounted (`/sys/fs/cgroup`). */

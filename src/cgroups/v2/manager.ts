@@ -12,6 +12,7 @@ import { PAYLOAD, checkCgroupName, childCgroups, collectPids, makeCgroupDir, par
 import { readCgroupFile, writeCgroupFile } from '../write.js';
 import * as cpu from './cpu.js';
 import * as cpuset from './cpuset.js';
+import * as freezer from './freezer.js';
 import { LEAF, isRealRoot, type VacateOptions } from './delegate.js';
 import * as io from './io.js';
 import * as memory from './memory.js';
@@ -170,6 +171,18 @@ export class V2CgroupManager implements CgroupManager {
   async oomKills(id: string): Promise<number> {
     const dir = this.paths(id)[0]!;
     return (await this.containerControllers(dir)).has('memory') ? memory.oomKills(dir) : 0;
+  }
+
+  freeze(id: string): Promise<void> {
+    return freezer.freeze(this.paths(id)[0]!, this.opts.freezeTimeoutMs ?? 10_000);
+  }
+
+  thaw(id: string): Promise<void> {
+    return freezer.thaw(this.paths(id)[0]!, this.opts.freezeTimeoutMs ?? 10_000);
+  }
+
+  frozen(id: string): Promise<boolean> {
+    return freezer.frozen(this.paths(id)[0]!);
   }
 
   private async containerControllers(dir: string): Promise<Set<string>> {

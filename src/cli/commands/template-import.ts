@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { create as tarCreate } from 'tar';
 import { fsError, ValidationError } from '../../errors.js';
-import { uploadArchive, type ImportResponse } from '../../client/template-import.js';
+import type { ImportResult } from '../../api/types.js';
+import { uploadArchive } from '../../client/template-import.js';
 import type { Context } from '../context.js';
 
 export interface TemplateImportRequest {
@@ -53,6 +54,6 @@ export async function openArchive(ctx: Context, file: string, dirs: boolean): Pr
   return createReadStream(path);
 }
 
-export function report(ctx: Context, res: ImportResponse): void {
+export function report(ctx: Context, res: ImportResult): void {
   for (const w of res.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
 }

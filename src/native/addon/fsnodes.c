@@ -1,7 +1,7 @@
 /* fsnodes.node: the few filesystem calls image extraction needs and Node has no API for:
  * mknod(2) (FIFOs and the 0:0 character device overlayfs reads as a whiteout) and
  * lsetxattr/lgetxattr (security.capability, trusted.overlay.opaque). The `l` variants never
- * follow a symlink. Same N-API style as peercred.c: prototypes declared here, no Node headers. */
+ * follow a symlink. N-API declared in napi.h, no Node headers. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -14,22 +14,7 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 
-typedef struct napi_env__ *napi_env;
-typedef struct napi_value__ *napi_value;
-typedef struct napi_callback_info__ *napi_callback_info;
-typedef int napi_status;
-typedef napi_value (*napi_callback)(napi_env, napi_callback_info);
-
-extern napi_status napi_get_cb_info(napi_env, napi_callback_info, size_t *, napi_value *, napi_value *, void **);
-extern napi_status napi_get_value_uint32(napi_env, napi_value, uint32_t *);
-extern napi_status napi_get_value_string_utf8(napi_env, napi_value, char *, size_t, size_t *);
-extern napi_status napi_get_buffer_info(napi_env, napi_value, void **, size_t *);
-extern napi_status napi_create_buffer_copy(napi_env, size_t, const void *, void **, napi_value *);
-extern napi_status napi_get_null(napi_env, napi_value *);
-extern napi_status napi_get_undefined(napi_env, napi_value *);
-extern napi_status napi_set_named_property(napi_env, napi_value, const char *, napi_value);
-extern napi_status napi_create_function(napi_env, const char *, size_t, napi_callback, void *, napi_value *);
-extern napi_status napi_throw_error(napi_env, const char *, const char *);
+#include "napi.h"
 
 #define PATH_BYTES 4097
 

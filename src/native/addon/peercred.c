@@ -1,6 +1,5 @@
 /* peercred.node: SO_PEERCRED of a connected unix socket, for corrald to check who is calling.
- * Node has no API for it. Built as a tiny N-API addon; the few N-API prototypes are declared
- * here (they are exported by the node binary, ABI-stable), so no Node headers are needed. */
+ * Node has no API for it. Built as a tiny N-API addon (napi.h: no Node headers needed). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -8,20 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-typedef struct napi_env__ *napi_env;
-typedef struct napi_value__ *napi_value;
-typedef struct napi_callback_info__ *napi_callback_info;
-typedef int napi_status;
-typedef napi_value (*napi_callback)(napi_env, napi_callback_info);
-
-extern napi_status napi_get_cb_info(napi_env, napi_callback_info, size_t *, napi_value *, napi_value *, void **);
-extern napi_status napi_get_value_int32(napi_env, napi_value, int32_t *);
-extern napi_status napi_create_int32(napi_env, int32_t, napi_value *);
-extern napi_status napi_create_uint32(napi_env, uint32_t, napi_value *);
-extern napi_status napi_create_object(napi_env, napi_value *);
-extern napi_status napi_set_named_property(napi_env, napi_value, const char *, napi_value);
-extern napi_status napi_create_function(napi_env, const char *, size_t, napi_callback, void *, napi_value *);
-extern napi_status napi_throw_error(napi_env, const char *, const char *);
+#include "napi.h"
 
 static napi_value set_u32(napi_env env, napi_value obj, const char *key, uint32_t v) {
   napi_value n;

@@ -1,3 +1,4 @@
+import type { ImportResult } from '../../api/types.js';
 import { join } from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { validateName } from '../../util/names.js';
@@ -15,18 +16,7 @@ export interface ImportOptions {
   limits?: Partial<ExtractLimits>;
 }
 
-export interface ImportResult {
-  name: string;
-  /** Layers in the image (1 for a rootfs tarball). */
-  layers: number;
-  entries: number;
-  bytes: number;
-  /** Neutralised entries (device nodes) and dropped attributes. */
-  warnings: string[];
-  tags: string[];
-  /** The image id (config digest), for images. */
-  id?: string;
-}
+export type { ImportResult };
 
 /** `corral template import NAME FILE|-`: a rootfs tarball (tar, gzip, xz, zstd, bzip2) as template NAME. */
 export async function importRootfs(target: TemplateTarget, name: string, source: AsyncIterable<Buffer>, opts: ImportOptions = {}): Promise<ImportResult> {

@@ -1,3 +1,4 @@
+import type { TemplateDefaults } from '../../api/types.js';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,15 +9,8 @@ import { atomicWriteJson } from '../../util/atomic-write.js';
 import { validateName } from '../../util/names.js';
 import { packageRoot } from '../../util/package-root.js';
 
-/** A template's run defaults (an image config's, in Corral's terms). */
-export interface TemplateDefaults {
-  command: string[];
-  entrypoint: string[];
-  env: string[];
-  workdir: string;
-  user: string;
-  stopSignal: string;
-}
+/** A template's run defaults (an image config's, in Corral's terms): the store's record type. */
+export type { TemplateDefaults };
 
 /** Where a template came from, kept in its record. */
 export interface TemplateOrigin {

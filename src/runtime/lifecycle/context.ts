@@ -9,6 +9,7 @@ import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import { isSameProcess } from '../../system/procfs.js';
 import { ExecaRunner, type Runner } from '../../system/runner.js';
 import { Disks, realHost, type HostView } from '../../storage/index.js';
+import type { ResolvedTemplate } from '../../rootfs/templates.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { ContainerIndex } from '../index.js';
 import type { HostResources } from '../limits.js';
@@ -28,16 +29,7 @@ export interface TemplateSource {
    * lowerdir order; `rootfs` is the top one, kept for callers of the one-layer days) and the
    * template's defaults ('' = none).
    */
-  resolve(name: string): Promise<{
-    rootfs: string;
-    layers: string[];
-    env: string[];
-    command: string[];
-    entrypoint: string[];
-    workdir: string;
-    user: string;
-    stopSignal: string;
-  }>;
+  resolve(name: string): Promise<ResolvedTemplate>;
 }
 
 export type { Logger };
@@ -101,6 +93,8 @@ export interface RuntimeDeps {
   network?: { registry: NetworkRegistry; netns: NetnsStore; runner: Runner; nsenter?: string; hostHosts?: string; hostResolvConf?: string };
   /** The network of a container that names none: `bridge` (default) or `none` (hosts without nftables). */
   defaultNetwork?: 'bridge' | 'none';
+  /** The user namespace of a container that names none: `private` (default) or `host` (no idmapped mounts on the data root). */
+  defaultUserns?: 'private' | 'host';
   /** Monitors, signals and the exit watcher; the real ones unless a test records them. */
   processes?: ProcessSeam;
   /** Where disk quotas run mkfs, mount and losetup and read mountinfo; the host's unless a test records them. */

@@ -23,7 +23,7 @@ export function cpuPinsOf(rt: Runtime, except?: string): number[] | undefined {
 export async function createContainer(rt: Runtime, request: unknown): Promise<ContainerConfig> {
   const templateName = (request as { template?: unknown } | null)?.template;
   // Validate everything that does not need the template first, so bad input fails fast.
-  const defaults = { defaultNetwork: [rt.deps.defaultNetwork ?? 'bridge'] };
+  const defaults = { defaultNetwork: [rt.deps.defaultNetwork ?? 'bridge'], defaultUserns: rt.deps.defaultUserns ?? 'private' };
   configFromRequest(request, undefined, undefined, defaults);
   const template = await rt.deps.templates.resolve(String(templateName));
   const config = configFromRequest(request, template.env, template.command, {

@@ -41,12 +41,26 @@ export async function stateOf(rt: Runtime, id: string): Promise<ContainerState> 
   return s;
 }
 
+/** The state users see (pause.ts): `paused` when the kernel reports a running container's cgroup frozen. */
+export async function visibleState(rt: Runtime, id: string): Promise<ContainerState> {
+  const s = await stateOf(rt, id);
+  return pausedView(rt, id, s);
+}
+
+export async function pausedView(rt: Runtime, id: string, s: ContainerState): Promise<ContainerState> {
+  if (s.status !== 'running') return s;
+  // A cgroup that is already gone (the container is exiting) is not frozen.
+  const frozen = await rt.deps.cgroups.frozen(id).catch(() => false);
+  return frozen ? { ...s, status: 'paused' } : s;
+}
+
 export async function listContainers(rt: Runtime, all: boolean): Promise<ContainerSummary[]> {
   // One state read per container, all at once: each is a few small files and /proc reads.
   const rows = await Promise.all(
     rt.index.all().map(async (c): Promise<ContainerSummary | undefined> => {
-      const s = await stateOf(rt, c.id);
-      if (!all && s.status !== 'running') return undefined;
+      const s = await visibleState(rt, c.id);
+      // Docker's `ps` lists paused containers with the running ones.
+      if (!all && s.status !== 'running' && s.status !== 'paused') return undefined;
       return {
         id: c.id,
         name: c.name,
@@ -60,7 +74,7 @@ export async function listContainers(rt: Runtime, all: boolean): Promise<Contain
         startedAt: s.startedAt,
         finishedAt: s.finishedAt,
         manifest: c.labels['corral.manifest'] ?? null,
-        ...(rt.net?.summary(c, s.status === 'running') ?? { networkMode: c.network.mode, networks: [], ports: [] }),
+        ...(rt.net?.summary(c, s.status === 'running' || s.status === 'paused') ?? { networkMode: c.network.mode, networks: [], ports: [] }),
       };
     }),
   );
@@ -80,13 +94,13 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
   const c = rt.resolve(ref);
   const layout = rt.store.layout(c.id, c);
   const lower = await rt.deps.templates.resolve(c.template).then((t) => t.layers, () => []);
-  const state = await stateOf(rt, c.id);
+  const state = await visibleState(rt, c.id);
   return {
     id: c.id,
     name: c.name,
     config: c,
     state,
-    networkSettings: rt.net?.settings(c, state.status === 'running') ?? {
+    networkSettings: rt.net?.settings(c, state.status === 'running' || state.status === 'paused') ?? {
       mode: c.network.mode, networks: {}, ipAddress: null, gateway: null, macAddress: null, ports: [], sandboxKey: null, warnings: [],
     },
     rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
@@ -118,7 +132,7 @@ export async function statsOf(rt: Runtime, ref: string): Promise<StatsSample> {
 /** For exec: the running container's PID 1 and its identity. */
 export async function runtimeOf(rt: Runtime, ref: string): Promise<{ config: ContainerConfig; pid: number; pidStartTime: number }> {
   const c = rt.resolve(ref);
-  const s = await stateOf(rt, c.id);
+  const s = await visibleState(rt, c.id);
   assertCan(c.name, s.status, 'exec');
   const r = await rt.store.readRuntime(c.id);
   if (!r || s.pid === null) throw new InvalidStateError(`cannot exec in container ${c.name}: it is exiting`);

@@ -26,7 +26,10 @@ export async function startContainer(rt: Runtime, ref: string, opts: StartOption
     const [pending, before] = await Promise.all([pendingExit(rt, c.id), stateOf(rt, c.id)]);
     if (pending) await handleExit(rt, c.id);
     if (!rt.index.get(c.id)) throw new NotFoundError(`no such container: ${ref}`);
-    assertCan(c.name, pending ? (await stateOf(rt, c.id)).status : before.status, 'start');
+    const now = pending ? await stateOf(rt, c.id) : before;
+    // Docker's `start` of a running container does nothing and succeeds (its API answers 304).
+    if (now.status === 'running' && !opts.attach) return now;
+    assertCan(c.name, now.status, 'start');
     if (c.restartPolicy.name !== 'no') await rt.supervisor.userStarted(c.id);
     const checksMs = Math.round((performance.now() - t0) * 100) / 100;
     try {

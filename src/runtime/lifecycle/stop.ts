@@ -4,12 +4,14 @@ import { assertCan } from '../status.js';
 import type { Runtime } from './context.js';
 import { waitExit, waitGone } from './exits.js';
 import { stateOf } from './inspect.js';
+import { thawAfterStopSignal } from './pause.js';
 
 /** Signal the container's PID 1 if it is still the process its monitor recorded. */
 export async function signalPid1(rt: Runtime, id: string, signal: NodeJS.Signals | number): Promise<void> {
   const r = await rt.store.readRuntime(id);
   if (!r || !(await rt.processes.isAlive(r.pid, r.pidStartTime))) return;
   rt.processes.signal(r.pid, signal);
+  await thawAfterStopSignal(rt, id, signal);
 }
 
 export async function killContainer(rt: Runtime, ref: string, signal: NodeJS.Signals | number): Promise<void> {

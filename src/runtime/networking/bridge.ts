@@ -122,10 +122,13 @@ export class BridgeMode implements NetworkMode {
       nets.push(net);
     }
     // With the container's processes gone, unmounting its namespace destroys it, and the veths
-    // with it; only when something may still hold it are the veths deleted one by one.
-    const destroyed = (await this.d.netns.remove(c.id)) && !o.processesMayRemain;
+    // with it; only when something may still hold it are the veths deleted one by one. The sender
+    // filters match the veths by name and go meanwhile (an `nft` and an `umount` side by side).
+    const [removed, ...unguarded] = await Promise.allSettled([this.d.netns.remove(c.id), ...nets.map((n) => n.unguardOf(c.id))]);
+    for (const r of [removed!, ...unguarded]) if (r.status === 'rejected') throw r.reason;
+    const destroyed = (removed as PromiseFulfilledResult<boolean>).value && !o.processesMayRemain;
     for (const net of nets) {
-      await net.detach(c.id, { vethGone: destroyed });
+      await net.detach(c.id, { vethGone: destroyed, filterGone: true });
       changed = true;
     }
     await removeRecord(this.d.store, c.id);

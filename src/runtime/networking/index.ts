@@ -9,7 +9,7 @@ import type { ModeName, NetworkMode, NetworkingDeps, TearDownOptions } from './m
 import { NetworkService } from './network-service.js';
 import { NoneMode } from './none.js';
 import { repairNetworking } from './repair.js';
-import type { Attached } from './record.js';
+import { writeRecord, type Attached, type NetworkRecord } from './record.js';
 
 export type { NetworkMode, NetworkingDeps, TearDownOptions } from './mode.js';
 export type { NetworkRecord } from './record.js';
@@ -59,6 +59,16 @@ export class ContainerNetworking {
   async close(): Promise<void> {
     await this.hosts.settled();
     if ((await this.d.netns.list()).length === 0) await this.d.netns.removeDir();
+  }
+
+  /** A running container was renamed: its record and the /etc/hosts of it and its peers follow. */
+  async renamed(id: string, name: string): Promise<void> {
+    const rec = this.attached.get(id);
+    if (!rec) return;
+    const next: NetworkRecord = { ...rec, name };
+    await writeRecord(this.d.store, id, next);
+    this.attached.set(id, next);
+    this.hosts.schedule(rec.endpoints.map((e) => e.network));
   }
 
   /** Resolves when no /etc/hosts update is pending. */

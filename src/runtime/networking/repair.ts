@@ -7,7 +7,7 @@ import { readRecord, removeRecord, type Attached } from './record.js';
 
 /**
  * At corrald start, after exits were collected: remember the running containers' records; remove
- * netns files, veths, leases, port rules and records of containers that are not running (a crash
+ * netns files, veths, leases, port rules, sender filters and records of containers that are not running (a crash
  * between making and recording them, a reboot); make sure the networks in use are set up; bring
  * every /etc/hosts up to date.
  */
@@ -27,7 +27,7 @@ export async function repairNetworking(
   for (const n of await d.registry.list()) {
     const net = d.registry.bridgeOf(n);
     const report = await net.repair(running);
-    if (report.leases.length + report.veths.length + report.ports.length > 0) d.log.warn('repaired network', { network: n.name, ...report });
+    if (report.leases.length + report.veths.length + report.ports.length + report.filters.length > 0) d.log.warn('repaired network', { network: n.name, ...report });
     const inUse = [...d.attached.values()].some((r) => r.endpoints.some((e) => e.network === n.name));
     if (inUse) await net.ensure();
   }

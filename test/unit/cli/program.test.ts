@@ -247,8 +247,9 @@ describe('an unknown option before the template (issue 9)', () => {
 
 describe('an unknown command', () => {
   it('is never answered with a destructive verb', async () => {
-    expect(await usageError('top', 'web')).toEqual({ code: 2, stderr: "corral: unknown command 'top'\n" });
-    expect(await usageError('pull', 'busybox')).toEqual({ code: 2, stderr: "corral: unknown command 'pull'\n" });
+    // (`top` and `pull` were the examples before Corral had those verbs.)
+    expect(await usageError('kil', 'web')).toEqual({ code: 2, stderr: "corral: unknown command 'kil'\n" });
+    expect(await usageError('rmm', 'busybox')).toEqual({ code: 2, stderr: "corral: unknown command 'rmm'\n" });
     expect((await usageError('network', 'rn', 'x')).stderr).toBe("corral: unknown command 'rn'\n");
   });
 

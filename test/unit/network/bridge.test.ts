@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NetworkError } from '../../../src/errors.js';
 import { BridgeNetwork } from '../../../src/network/bridge.js';
+import { filterBaseScript, guardScript, unguardScript } from '../../../src/network/filter.js';
 import { baseScript } from '../../../src/network/nft.js';
 import { parsePortMappings } from '../../../src/network/ports.js';
 import { MemorySysctl } from '../../../src/network/sysctl.js';
@@ -27,7 +28,7 @@ afterEach(() => rmSync(dataRoot, { recursive: true, force: true }));
 
 /** A host with no bridge yet; `ip`/`nft` calls change a little fake state so sequences are realistic. */
 function host(o: { failOn?: (line: string) => string | undefined } = {}) {
-  const state = { bridge: false, addr: false, links: new Set<string>(), rules: [] as { handle: number; comment: string }[] };
+  const state = { bridge: false, addr: false, links: new Set<string>(), rules: [] as { handle: number; comment: string }[], guarded: new Set<string>() };
   let handle = 3;
   const runner = new ScriptRunner((file, args) => {
     const line = [file, ...args].join(' ');
@@ -43,6 +44,9 @@ function host(o: { failOn?: (line: string) => string | undefined } = {}) {
       if (!state.links.delete(args[2]!)) return { exitCode: 1, stderr: `Cannot find device "${args[2]}"` };
     }
     if (line === 'ip -j link show master corral0') return { stdout: JSON.stringify([...state.links].map((ifname) => ({ ifname }))) };
+    if (line === 'nft -j list table bridge corral') {
+      return { stdout: JSON.stringify({ nftables: [{ metainfo: {} }, { chain: { name: 'prerouting' } }, ...[...state.guarded].map((name) => ({ chain: { name } }))] }) };
+    }
     if (line === 'nft -j list chain inet corral ports') {
       return { stdout: JSON.stringify({ nftables: [{ metainfo: {} }, { chain: { name: 'ports' } }, ...state.rules.map((r) => ({ rule: { chain: 'ports', handle: r.handle, comment: r.comment } }))] }) };
     }
@@ -58,6 +62,10 @@ function host(o: { failOn?: (line: string) => string | undefined } = {}) {
         if (add) state.rules.push({ handle: handle++, comment: add[1]! });
         const del = /^delete rule inet corral ports handle (\d+)$/.exec(l);
         if (del) state.rules = state.rules.filter((x) => x.handle !== Number(del[1]));
+        const guard = /^add element bridge corral senders \{ "(.*)" : jump .*\}$/.exec(l);
+        if (guard) state.guarded.add(guard[1]!);
+        const unguard = /^delete element bridge corral senders \{ "(.*)" \}$/.exec(l);
+        if (unguard) state.guarded.delete(unguard[1]!);
       }
     }
     return r;
@@ -87,7 +95,7 @@ describe('BridgeNetwork.ensure', () => {
       'ip link set corral0 up',
       'nft -f -',
     ]);
-    expect(runner.inputs.at(-1)).toBe(baseScript({ table: 'corral', bridge: 'corral0', subnet: '10.88.0.0/16' }));
+    expect(runner.inputs.at(-1)).toBe(baseScript({ table: 'corral', bridge: 'corral0', subnet: '10.88.0.0/16' }) + filterBaseScript('corral'));
     expect(sysctl.writes).toEqual([
       { key: 'net.ipv4.conf.corral0.route_localnet', value: '1' },
       { key: 'net.ipv4.ip_forward', value: '1' },
@@ -157,7 +165,7 @@ describe('BridgeNetwork.ensure', () => {
 
   it('names the table when nft fails', async () => {
     const { runner } = host({ failOn: (l) => (l === 'nft -f -' ? 'Error: Could not process rule: Operation not supported' : undefined) });
-    await expect(network(runner).ensure()).rejects.toThrow('set up table inet corral: Error: Could not process rule: Operation not supported');
+    await expect(network(runner).ensure()).rejects.toThrow('set up tables inet and bridge corral: Error: Could not process rule: Operation not supported');
     await expect(network(runner).ensure()).rejects.toBeInstanceOf(NetworkError);
   });
 });
@@ -179,10 +187,13 @@ describe('BridgeNetwork.attach / detach', () => {
     expect(att.hostVeth.length).toBeLessThanOrEqual(15);
     expect(leasedBeforeVeth).toBe(true);
     expect(runner.lines(n)).toEqual([
+      'nft -f -',
       `ip link add cv3f9c1d2e4b5a6 type veth peer name eth0 address 02:42:0a:58:00:02 netns ${NS_A}`,
       'ip link set cv3f9c1d2e4b5a6 master corral0 up',
       `nsenter --net=${NS_A} ip -batch -`,
     ]);
+    // The filter is in place before the veth exists.
+    expect(runner.inputs[n]).toBe(guardScript('corral', { hostVeth: 'cv3f9c1d2e4b5a6', mac: '02:42:0a:58:00:02', ip: '10.88.0.2' }));
     expect(runner.inputs.at(-1)).toBe('addr add 10.88.0.2/16 dev eth0\nlink set eth0 up\nlink set lo up\nroute add default via 10.88.0.1 dev eth0\n');
     expect((await net.attach(B, '/run/corral/netns/bbbbbbbbbbbb', { ip: '10.88.3.4' })).ip).toBe('10.88.3.4');
   });
@@ -199,8 +210,10 @@ describe('BridgeNetwork.attach / detach', () => {
     await net.ensure();
     const n = runner.calls.length;
     await expect(net.attach(A, NS_A)).rejects.toThrow('attach veth cv3f9c1d2e4b5a6 to bridge corral0: RTNETLINK answers: Operation not permitted');
-    expect(runner.lines(n).slice(-1)).toEqual(['ip link del cv3f9c1d2e4b5a6']);
+    expect(runner.lines(n).slice(-2)).toEqual(['ip link del cv3f9c1d2e4b5a6', 'nft -f -']);
+    expect(runner.inputs.at(-1)).toBe(unguardScript('corral', 'cv3f9c1d2e4b5a6'));
     expect(state.links.size).toBe(0);
+    expect(state.guarded.size).toBe(0);
     expect(leases().leases).toEqual({});
     await expect(net.attach(A, NS_A)).rejects.toBeInstanceOf(NetworkError);
   });
@@ -211,8 +224,9 @@ describe('BridgeNetwork.attach / detach', () => {
     await net.attach(A, NS_A);
     const n = runner.calls.length;
     await expect(net.attach(A, NS_A)).rejects.toThrow('create veth cv3f9c1d2e4b5a6: RTNETLINK answers: File exists');
-    expect(runner.lines(n)).toEqual([`ip link add cv3f9c1d2e4b5a6 type veth peer name eth0 address 02:42:0a:58:00:02 netns ${NS_A}`]);
+    expect(runner.lines(n)).toEqual(['nft -f -', `ip link add cv3f9c1d2e4b5a6 type veth peer name eth0 address 02:42:0a:58:00:02 netns ${NS_A}`]);
     expect(state.links.has('cv3f9c1d2e4b5a6')).toBe(true);
+    expect(state.guarded.has('cv3f9c1d2e4b5a6')).toBe(true);
     expect(leases().leases[A].ip).toBe('10.88.0.2');
   });
 
@@ -222,9 +236,10 @@ describe('BridgeNetwork.attach / detach', () => {
     await net.attach(A, NS_A);
     const n = runner.calls.length;
     await net.detach(A);
-    // Nothing published: no nft call.
-    expect(runner.lines(n)).toEqual(['ip link del cv3f9c1d2e4b5a6']);
+    // Nothing published: the only nft call removes the sender filter.
+    expect(runner.lines(n)).toEqual(['ip link del cv3f9c1d2e4b5a6', 'nft -f -']);
     expect(state.links.size).toBe(0);
+    expect(state.guarded.size).toBe(0);
     expect(leases().leases).toEqual({});
     await expect(net.detach(A)).resolves.toBeUndefined();
     // The freed address is not handed out again at once.
@@ -232,12 +247,14 @@ describe('BridgeNetwork.attach / detach', () => {
   });
 
   it('detach of a container whose namespace was destroyed (its veth goes with it) frees the lease without waiting on ip link del', async () => {
-    const { runner } = host();
+    const { runner, state } = host();
     const net = network(runner);
     await net.attach(A, NS_A);
     const n = runner.calls.length;
     await net.detach(A, { vethGone: true });
-    expect(runner.lines(n)).toEqual([]);
+    // The filter matches the veth by name and outlives it: it is removed all the same.
+    expect(runner.lines(n)).toEqual(['nft -f -']);
+    expect(state.guarded.size).toBe(0);
     expect(leases().leases).toEqual({});
   });
 
@@ -321,16 +338,21 @@ describe('BridgeNetwork.repair / remove', () => {
     await net.publish(B, '10.88.0.3', parsePortMappings(['9090:90']));
     state.links.add('cvstray0000001');
     state.links.add('eth9');
+    state.guarded.add('cvstray0000002');
     const n = runner.calls.length;
     const report = await net.repair([A]);
-    expect(report).toEqual({ leases: [B], veths: ['cvbbbbbbbbbbbbb', 'cvstray0000001'], ports: [B] });
+    expect(report).toEqual({ leases: [B], veths: ['cvbbbbbbbbbbbbb', 'cvstray0000001'], ports: [B], filters: ['cvbbbbbbbbbbbbb', 'cvstray0000002'] });
     expect(runner.lines(n)).toEqual([
       'ip link del cvbbbbbbbbbbbbb',
       'ip -j link show master corral0',
       'ip link del cvstray0000001',
       'nft -j list chain inet corral ports',
       'nft -f -',
+      'nft -j list table bridge corral',
+      'nft -f -',
+      'nft -f -',
     ]);
+    expect([...state.guarded]).toEqual(['cv3f9c1d2e4b5a6']);
     expect([...state.links].sort()).toEqual(['cv3f9c1d2e4b5a6', 'eth9']);
     expect(Object.keys(leases().leases)).toEqual([A]);
     expect(state.rules).toEqual([]);
@@ -345,7 +367,7 @@ describe('BridgeNetwork.repair / remove', () => {
     await net.detach(A);
     const n = runner.calls.length;
     await net.remove();
-    expect(runner.lines(n)).toEqual(['nft delete table inet corral', 'ip link del corral0']);
+    expect(runner.lines(n)).toEqual(['nft delete table inet corral', 'nft delete table bridge corral', 'ip link del corral0']);
     expect(existsSync(net.dir)).toBe(false);
   });
 
@@ -360,6 +382,6 @@ describe('BridgeNetwork.repair / remove', () => {
 describe('errors', () => {
   it('names a missing program and its package', async () => {
     const { runner } = host({ failOn: (l) => (l === 'nft -f -' ? 'Command failed with ENOENT: nft -f -\nspawn nft ENOENT' : undefined) });
-    await expect(network(runner).ensure()).rejects.toThrow(/^set up table inet corral: nft: command not found \(install nftables\)$/);
+    await expect(network(runner).ensure()).rejects.toThrow(/^set up tables inet and bridge corral: nft: command not found \(install nftables\)$/);
   });
 });

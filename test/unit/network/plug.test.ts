@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BridgeNetwork } from '../../../src/network/bridge.js';
 import { NetnsStore } from '../../../src/network/netns.js';
+import { guardScript, unguardScript } from '../../../src/network/filter.js';
 import { plugNamespace } from '../../../src/network/plug.js';
 import { MemorySysctl } from '../../../src/network/sysctl.js';
 import { ScriptRunner } from './support.js';
@@ -42,7 +43,7 @@ function setup(failOn?: (line: string) => string | undefined) {
 }
 
 describe('plugNamespace', () => {
-  it('makes and configures the namespace with every veth in one spawn, and plugs them in with one more', async () => {
+  it('filters senders in one spawn, makes and configures the namespace with every veth in another, and plugs them in with one more', async () => {
     const { runner, a, b, netns } = setup();
     await a.ensure();
     await b.ensure();
@@ -62,7 +63,12 @@ describe('plugNamespace', () => {
       { ip: '10.89.0.9', mac: '02:42:0a:59:00:09', gateway: '10.89.0.1', prefix: 16, hostVeth: 'cv3f9c1d2e4b5a1' },
     ]);
     const spawned = runner.lines(n).filter((l) => !l.startsWith('mount'));
-    expect(spawned).toEqual([`unshare --net=${r.file} ip -batch -`, 'ip -batch -']);
+    expect(spawned).toEqual(['nft -f -', `unshare --net=${r.file} ip -batch -`, 'ip -batch -']);
+    // Each veth may send only from its own MAC and address, in its own network's bridge table.
+    expect(runner.inputs[runner.lines().indexOf('nft -f -', n)]).toBe(
+      guardScript('cx0', { hostVeth: 'cv3f9c1d2e4b5a0', mac: '02:42:0a:58:00:02', ip: '10.88.0.2' }) +
+        guardScript('cx1', { hostVeth: 'cv3f9c1d2e4b5a1', mac: '02:42:0a:59:00:09', ip: '10.89.0.9' }),
+    );
     expect(runner.inputs.at(-2)).toBe(
       [
         'link add eth0 address 02:42:0a:58:00:02 type veth peer name cv3f9c1d2e4b5a0 netns /proc/42/ns/net',
@@ -86,7 +92,8 @@ describe('plugNamespace', () => {
     await a.ensure();
     const err = await plugNamespace({ id: ID, netns, runner, plugs: [{ net: a, ifname: 'eth0', hostVeth: 'cv3f9c1d2e4b5a0', defaultRoute: true }] }).catch((e: unknown) => e);
     expect((err as Error).message).toBe('attach veths cv3f9c1d2e4b5a0 to bridge cx0: Error: argument "cx0" is wrong: Device does not exist');
-    expect(runner.lines().slice(-2)).toEqual(['ip link del cv3f9c1d2e4b5a0', `umount ${netns.path(ID)}`]);
+    expect(runner.lines().slice(-3)).toEqual(['ip link del cv3f9c1d2e4b5a0', 'nft -f -', `umount ${netns.path(ID)}`]);
+    expect(runner.inputs.at(-2)).toBe(unguardScript('cx0', 'cv3f9c1d2e4b5a0'));
     expect(await a.lease(ID)).toBeUndefined();
     expect(existsSync(netns.path(ID))).toBe(false);
   });

@@ -86,7 +86,7 @@ describe('NetworkRegistry', () => {
     await reg.create('front');
     const n = runner.calls.length;
     await reg.remove('front');
-    expect(runner.lines(n)).toEqual(['nft delete table inet corral1', 'ip link del corral1']);
+    expect(runner.lines(n)).toEqual(['nft delete table inet corral1', 'nft delete table bridge corral1', 'ip link del corral1']);
     expect(existsSync(join(dataRoot, 'network/front'))).toBe(false);
     await expect(reg.remove('bridge')).rejects.toThrow(/default network and cannot be removed/);
     await expect(reg.remove('front')).rejects.toBeInstanceOf(NotFoundError);

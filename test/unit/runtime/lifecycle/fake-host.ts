@@ -93,6 +93,7 @@ export class FakeHost {
     const calls = this.calls;
     const pids = this.cgroupPids;
     const host = this;
+    const frozen = new Set<string>();
     return {
       driver: 'v2',
       async ensureParent() {},
@@ -129,6 +130,17 @@ export class FakeHost {
       },
       async oomKills() {
         return 0;
+      },
+      async freeze(id) {
+        calls.push(`cgroup.freeze ${id.slice(0, 4)}`);
+        frozen.add(id);
+      },
+      async thaw(id) {
+        calls.push(`cgroup.thaw ${id.slice(0, 4)}`);
+        frozen.delete(id);
+      },
+      async frozen(id) {
+        return frozen.has(id);
       },
     };
   }
