@@ -45,7 +45,7 @@ static int rebind(int argc, char **argv) {
       have_start = 1;
     } else if (need == 2) {
       if (v[0] != '/' || argv[i + 2][0] != '/') return failx("--bind %s %s: paths must be absolute", v, argv[i + 2]);
-      binds[n++] = (struct bind){v, argv[i + 2], 1, 0};
+      binds[n++] = (struct bind){.src = v, .dst = argv[i + 2], .ro = 1, .tree = -1};
     } else {
       return failx("unknown option %s", opt);
     }

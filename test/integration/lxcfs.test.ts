@@ -25,9 +25,17 @@ describe('/proc that tells the tenant its own size (LXCFS)', () => {
     if (names.length > 0) await corral(['rm', '-f', ...names]);
   });
 
-  it('--cpus 1 -m 256m: MemTotal, nproc, cpuinfo, cpu/online, uptime and loadavg are the container\'s', async () => {
+  // Under a private user namespace PID 1 mounts /proc (and, in a network namespace of its own,
+  // /sys) after host root made the other binds: the LXCFS files must land on top of those.
+  it.each([
+    ['a private user namespace', []],
+    ['a private user namespace and --network none (PID 1 mounts /sys)', ['--network', 'none']],
+    ['--userns host', ['--userns', 'host']],
+  ])('--cpus 1 -m 256m under %s: MemTotal, nproc, cpuinfo, cpu/online, uptime and loadavg are the container\'s', async (_, flags) => {
+    const name = uniqueName('lxcfs-view');
+    names.push(name);
     const r = await corral([
-      'run', '--rm', '--cpus', '1', '-m', '256m', 'busybox', 'sh', '-c',
+      'run', '--name', name, ...flags, '--cpus', '1', '-m', '256m', 'busybox', 'sh', '-c',
       'grep MemTotal /proc/meminfo; echo nproc=$(nproc); echo processors=$(grep -c ^processor /proc/cpuinfo); echo online=$(cat /sys/devices/system/cpu/online); echo uptime=$(cat /proc/uptime); echo loadavg=$(cat /proc/loadavg); grep -c ^cpu /proc/stat',
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -43,6 +51,14 @@ describe('/proc that tells the tenant its own size (LXCFS)', () => {
     expect(out).toMatch(/^loadavg=\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+\/\d+ \d+$/m);
     // /proc/stat: the "cpu" total line and one "cpuN" line.
     expect(out.trim().split('\n').at(-1)).toBe('2');
+    // The binds land on /proc and /sys, not on mount points made in the container's own layer.
+    expect((await corral(['diff', name])).stdout).not.toMatch(/ \/(proc|sys)\b/);
+  }, 120_000);
+
+  it('a user other than root reads them too (lxcfs allows other users; the file is the container\'s)', async () => {
+    const r = await corral(['run', '--rm', '--user', '1000', '-m', '256m', 'busybox', 'grep', 'MemTotal', '/proc/meminfo']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(memTotalKiB(r.stdout)).toBeLessThanOrEqual(KIB_256M);
   });
 
   it('--no-lxcfs shows the host\'s files', async () => {
