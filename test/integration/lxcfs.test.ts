@@ -86,28 +86,34 @@ describe('/proc that tells the tenant its own size (LXCFS)', () => {
     expect((await corral(['exec', name, 'nproc'])).stdout.trim()).toBe('2');
   }, 120_000);
 
-  it('a running container recovers its /proc files when lxcfs is killed: corrald restarts it and rebinds', async () => {
-    const name = uniqueName('lxcfs-kill');
-    names.push(name);
-    expect((await corral(['run', '-d', '--name', name, '--cpus', '1', '-m', '256m', 'busybox', 'sleep', '300'])).exitCode).toBe(0);
-    const before = await corral(['exec', name, 'cat', '/proc/meminfo']);
-    expect(before.exitCode, before.stderr).toBe(0);
-    expect(memTotalKiB(before.stdout)).toBeLessThanOrEqual(KIB_256M);
-    const mounts = (await inspect(name)).mounts.filter((m: { options: string[] }) => m.options.includes('lxcfs'));
-    expect(mounts.map((m: { destination: string }) => m.destination)).toContain('/proc/meminfo');
+  it('running containers recover their /proc files when lxcfs is killed: corrald restarts it and rebinds', async () => {
+    // One container in its own user namespace (PID 1 attached the files), one with --userns host.
+    const names2 = [uniqueName('lxcfs-kill'), uniqueName('lxcfs-kill-host')];
+    names.push(...names2);
+    expect((await corral(['run', '-d', '--name', names2[0]!, '--cpus', '1', '-m', '256m', 'busybox', 'sleep', '300'])).exitCode).toBe(0);
+    expect((await corral(['run', '-d', '--name', names2[1]!, '--userns', 'host', '--cpus', '1', '-m', '256m', 'busybox', 'sleep', '300'])).exitCode).toBe(0);
+    for (const name of names2) {
+      const before = await corral(['exec', name, 'cat', '/proc/meminfo']);
+      expect(before.exitCode, before.stderr).toBe(0);
+      expect(memTotalKiB(before.stdout)).toBeLessThanOrEqual(KIB_256M);
+      const mounts = (await inspect(name)).mounts.filter((m: { options: string[] }) => m.options.includes('lxcfs'));
+      expect(mounts.map((m: { destination: string }) => m.destination)).toContain('/proc/meminfo');
+    }
 
     const pid = lxcfsPid();
     process.kill(pid, 'SIGKILL');
     await waitGone(pid, 30_000);
-    // The kernel's word: reads succeed again, and say 256 MiB again (not the host's size).
-    const after = await until('the container to read its own /proc/meminfo again', async () => {
-      const r = await corral(['exec', name, 'cat', '/proc/meminfo']);
-      return r.exitCode === 0 && memTotalKiB(r.stdout) <= KIB_256M ? r.stdout : undefined;
-    }, 60_000);
-    expect(memTotalKiB(after)).toBeGreaterThan(0);
+    for (const name of names2) {
+      // The kernel's word: reads succeed again, and say 256 MiB again (not the host's size).
+      const after = await until(`${name} to read its own /proc/meminfo again`, async () => {
+        const r = await corral(['exec', name, 'cat', '/proc/meminfo']);
+        return r.exitCode === 0 && memTotalKiB(r.stdout) <= KIB_256M ? r.stdout : undefined;
+      }, 60_000);
+      expect(memTotalKiB(after)).toBeGreaterThan(0);
+      const all = await corral(['exec', name, 'cat', '/proc/cpuinfo', '/proc/stat', '/proc/uptime', '/proc/loadavg', '/proc/swaps', '/proc/diskstats', '/sys/devices/system/cpu/online']);
+      expect(all.exitCode, all.stderr).toBe(0);
+    }
     expect(lxcfsPid()).not.toBe(pid);
-    const all = await corral(['exec', name, 'cat', '/proc/cpuinfo', '/proc/stat', '/proc/uptime', '/proc/loadavg', '/proc/swaps', '/proc/diskstats', '/sys/devices/system/cpu/online']);
-    expect(all.exitCode, all.stderr).toBe(0);
   }, 180_000);
 
   it('outlives a corrald that stops while a container reads through it; the next corrald adopts it', async () => {
