@@ -103,7 +103,7 @@ static int parse(int argc, char **argv, struct init_opts *o) {
       if (strcmp(mode, "rw") != 0 && strcmp(mode, "ro") != 0 && !idmap)
         return failx("init: --bind %s %s: mode must be rw or ro (optionally with ,idmap), not %s", v, argv[i + 2], mode);
       if (v[0] != '/') return failx("init: --bind %s: source not absolute", v);
-      m->binds[m->nbinds++] = (struct bind){v, argv[i + 2], mode[1] == 'o', idmap};
+      m->binds[m->nbinds++] = (struct bind){.src = v, .dst = argv[i + 2], .ro = mode[1] == 'o', .idmap = idmap, .tree = -1};
     } else return failx("init: unknown option %s", opt);
     i += need;
   }
@@ -143,6 +143,7 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
   if (o->m.premounted) {
     step(mount_fs(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
     if (o->unshare & CLONE_NEWNET) step(rootfs_sysfs(rootfd));
+    step(mount_deferred_binds(rootfd, &o->m));
     step(dev_setup(rootfd, o->m.tty));
   } else {
     step(rootfs_system(rootfd));
@@ -194,6 +195,7 @@ static void privileged(struct init_opts *o) {
    * is made in the user namespace, where PID 1 mounts it. */
   if (!(o->unshare & CLONE_NEWNET)) step(rootfs_sysfs(rootfd));
   m->userns = userns;
+  m->defer_proc_sys = 1;
   step(mount_user_binds(rootfd, m));
   m->userns = -1;
   m->premounted = 1;

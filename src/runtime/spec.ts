@@ -26,7 +26,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[]; defaultUserns?: 'private' | 'host' } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'boot', 'stopSignal', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'lxcfs', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'boot', 'stopSignal', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -95,6 +95,7 @@ export function configFromRequest(
     network,
     seccomp,
     userns,
+    ...(r.lxcfs === undefined || bool(r.lxcfs, 'lxcfs') ? {} : { lxcfs: false as const }),
     createdAt: new Date().toISOString(),
     boot,
     stopSignal: r.stopSignal === undefined || r.stopSignal === '' ? (boot ? BOOT_STOP_SIGNAL : o.stopSignal ? normalizeStopSignal(o.stopSignal, 'template stopSignal') : 'SIGTERM') : normalizeStopSignal(str(r.stopSignal, 'stopSignal')),

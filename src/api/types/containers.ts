@@ -71,6 +71,8 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /** false (`--no-lxcfs`): the container sees the host's /proc/meminfo, cpuinfo, uptime, ... (docs/vps.md). */
+  lxcfs?: boolean;
   /** Docker's `--storage-opt KEY=VALUE`: `size` (e.g. `10G`) gives the container a disk of its own. */
   storageOpt?: Record<string, string>;
   /**
@@ -145,6 +147,8 @@ export interface ContainerConfig {
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
+  /** false: no LXCFS binds (`--no-lxcfs`); absent: bound when corrald runs lxcfs. */
+  lxcfs?: false;
   seccomp: SeccompConfig;
   userns: UsernsConfig;
   createdAt: string;

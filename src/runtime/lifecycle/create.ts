@@ -3,7 +3,7 @@ import { parseStorageOpt } from '../../storage/size.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
-import { limitsFromFlags, readHostResources } from '../limits.js';
+import { countCpuPins, limitsFromFlags, readHostResources } from '../limits.js';
 import { seccompCacheDir } from '../../config.js';
 import { writeSeccompFiles } from '../../security/seccomp.js';
 import { configFromRequest, seccompFromRequest } from '../spec.js';
@@ -19,6 +19,13 @@ function usableStopSignal(s: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** Containers pinned per CPU, from every container's config; none where cpusets cannot be set. */
+export function cpuPinsOf(rt: Runtime, except?: string): number[] | undefined {
+  if (rt.deps.cgroups.controllers().missing.includes('cpuset')) return undefined;
+  const cpusets = rt.index.all().filter((c) => c.id !== except).map((c) => c.limits.cpuset?.cpus);
+  return countCpuPins(cpusets, rt.host!.cpus);
 }
 
 /**
@@ -40,7 +47,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   });
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
-  config.limits = await limitsFromFlags(flags, rt.host);
+  config.limits = await limitsFromFlags(flags, rt.host, { cpuPins: cpuPinsOf(rt) });
   const disk = parseStorageOpt((request as CreateRequest).storageOpt);
   if (disk) config.storage = { backend: await rt.disks.backend(), sizeBytes: disk.sizeBytes };
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);

@@ -88,6 +88,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
   // What the kernel got is written while the monitor starts the container.
   const appliedWritten = rt.store.writeApplied(c.id, applied);
   appliedWritten.catch(() => {});
+  const lxcfs = (await rt.deps.lxcfs?.bindsFor(c)) ?? [];
   const argv = startArgv(
     {
       shim: rt.deps.shim,
@@ -103,7 +104,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     },
     c,
     { lower: template.layers, ...rt.store.layout(c.id, c) },
-    etcBinds(rt.store, c),
+    [...etcBinds(rt.store, c), ...lxcfs],
     rt.deps.unshare,
     namespaces,
   );
