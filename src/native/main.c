@@ -9,6 +9,7 @@
 #include "exec.h"
 #include "init.h"
 #include "monitor.h"
+#include "oci.h"
 #include "util.h"
 
 int netns_main(int argc, char **argv); /* netns.c */
@@ -20,7 +21,9 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "devices") == 0) return devices_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "netns") == 0) return netns_main(argc, argv);
-  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns [options] -- ARGV...\n"
+  if (argc >= 2 && strcmp(argv[1], "oci-create") == 0) return oci_create_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "oci-exec") == 0) return oci_exec_main(argc, argv);
+  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns|oci-create|oci-exec [options] -- ARGV...\n"
                   "       corral-shim devices CGROUP_DIR RULE...\n"
                   "(see docs/shim.md)\n");
   return 2;
