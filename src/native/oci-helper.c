@@ -48,6 +48,26 @@ static int connect_console(const char *path) {
   return s;
 }
 
+/* The first line of a map: the host id that id 0 maps to, or 0 without a map. */
+static unsigned long map_root(const char *map) {
+  unsigned long inside, outside, count;
+  if (!map || sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0) return 0;
+  return outside;
+}
+
+/* exec.fifo, owned by the container's root (who opens it, inside a user
+ * namespace maybe), held as an O_PATH fd the container process reopens. */
+static int fifo_make(struct oci_opts *o) {
+  if (mkfifo(o->exec_fifo, 0600) < 0) return fail("mkfifo %s", o->exec_fifo);
+  if (chown(o->exec_fifo, (uid_t)map_root(o->uid_map), (gid_t)map_root(o->gid_map)) < 0) return fail("chown %s", o->exec_fifo);
+  int fd = open(o->exec_fifo, O_PATH | O_CLOEXEC);
+  if (fd < 0) return fail("open %s", o->exec_fifo);
+  /* Above the sync socket's fd 3, which C1 dup2s over whatever is there. */
+  o->exec_fifo_fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  close(fd);
+  return o->exec_fifo_fd < 0 ? fail("dup %s", o->exec_fifo) : 0;
+}
+
 static int run(int argc, char **argv, int exec) {
   static struct oci_opts o;
   /* fd 3 is the report pipe; the stages use 3 for the sync socket. */
@@ -60,10 +80,15 @@ static int run(int argc, char **argv, int exec) {
   if (oci_parse(argc, argv, &o, exec) < 0) return die();
   if (o.console_socket) {
     o.p.console = connect_console(o.console_socket);
+    if (o.p.console >= 0 && o.p.console < 10) {
+      int hi = fcntl(o.p.console, F_DUPFD_CLOEXEC, 10);
+      close(o.p.console);
+      o.p.console = hi;
+    }
     if (o.p.console < 0) return die();
     if (!o.p.tty) return failx("--console-socket needs --tty"), die();
   }
-  if (!exec && mkfifo(o.exec_fifo, 0600) < 0) return fail("mkfifo %s", o.exec_fifo), die();
+  if (!exec && fifo_make(&o) < 0) return die();
   if (exec && !o.detach && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return fail("become a subreaper"), die();
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail("socketpair"), die();

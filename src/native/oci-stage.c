@@ -48,10 +48,16 @@ static int mount_new(int rootfd, const struct oci_op *op) {
   /* sysfs belongs to the network namespace's user namespace: without
    * ownership of it (a user namespace joining a host network), bind the
    * host's instead, as runc does. */
-  if (r < 0 && (errno == EPERM || errno == EBUSY) && strcmp(op->type, "sysfs") == 0)
-    r = mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) < 0
+  if (r < 0 && (errno == EPERM || errno == EBUSY || errno == EINVAL) && strcmp(op->type, "sysfs") == 0) {
+    /* Only read-only is added: the host mount's own flags are locked in a user namespace. */
+    struct mount_attr attr = {.attr_set = op->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0};
+    int tree = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    r = tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ||
+                move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
             ? -1
-            : mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (op->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL);
+            : 0;
+    if (tree >= 0) close(tree);
+  }
   if (r < 0) fail("mount %s on %s%s", op->type, mount_root_name, op->dst);
   else if (op->propagation && mount(NULL, target, NULL, op->propagation, NULL) < 0)
     r = fail("set propagation of %s%s", mount_root_name, op->dst);
@@ -159,15 +165,6 @@ static int root_mount(const struct oci_opts *o) {
 
 __attribute__((noreturn)) static void container(struct oci_opts *o) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) step(fail("set non-dumpable"));
-  /* The fifo's directory, held across pivot_root (the host path is gone then). */
-  char dirbuf[4096];
-  snprintf(dirbuf, sizeof dirbuf, "%s", o->exec_fifo);
-  char *slash = strrchr(dirbuf, '/');
-  const char *fifo_name = slash + 1;
-  *slash = 0;
-  int fifo_dir = open(dirbuf[0] ? dirbuf : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fifo_dir < 0) step(fail("open %s", dirbuf));
-
   if (o->unshare & CLONE_NEWNS) {
     unsigned long prop = o->root_propagation ? o->root_propagation : MS_REC | MS_PRIVATE;
     if (mount(NULL, "/", NULL, prop, NULL) < 0) step(fail("set the propagation of /"));
@@ -201,11 +198,16 @@ __attribute__((noreturn)) static void container(struct oci_opts *o) {
    * from here on go to stderr (the caller's log): the helper is gone. */
   if (proto_send(SYNC_FD, PROTO_READY, NULL, 0, -1) < 0) sync_die(1);
   sync_close();
-  int fifo = openat(fifo_dir, fifo_name, O_WRONLY | O_CLOEXEC);
-  if (fifo < 0) step(fail("open exec fifo %s", o->exec_fifo));
+  /* Reopened through our O_PATH fd of it (opened by the helper as host
+   * root): the fifo is owned by the container's root, its directory is not
+   * reachable from here. */
+  char fifo_path[32];
+  snprintf(fifo_path, sizeof fifo_path, "/proc/self/fd/%d", o->exec_fifo_fd);
+  int fifo = open(fifo_path, O_WRONLY | O_CLOEXEC);
+  if (fifo < 0) step(fail("open exec fifo %s (through %s; is /proc mounted?)", o->exec_fifo, fifo_path));
   if (write_all(fifo, "0", 1) < 0) step(fail("write exec fifo %s", o->exec_fifo));
   close(fifo);
-  close(fifo_dir);
+  close(o->exec_fifo_fd);
   oci_process_run(&o->p);
 }
 

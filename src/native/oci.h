@@ -71,6 +71,7 @@ struct oci_opts {
   size_t nsysctl;
   const char *hostname, *domainname;
   const char *exec_fifo;
+  int exec_fifo_fd; /* O_PATH, opened by the helper */
   /* exec */
   unsigned long pid;
   unsigned long long pid_start;

@@ -96,6 +96,24 @@ function deviceRule(r: OciDeviceRule): string {
   return t === 'a' ? `a *:* ${r.access ?? 'rwm'}` : `${t} ${n(r.major)}:${n(r.minor)} ${r.access ?? 'rwm'}`;
 }
 
+/**
+ * The device rules to write: the bundle's, then what every container may use whatever they say
+ * (as runc adds them): the spec's default devices, /dev/console, /dev/ptmx and the ptys, and
+ * mknod of any node (using one is what the rules decide). Plus the bundle's linux.devices.
+ */
+export function deviceRules(resources: OciDeviceRule[] | undefined, devices: { type: string; major?: number; minor?: number }[] = []): OciDeviceRule[] {
+  if (!resources || resources.length === 0) return [];
+  const allow = (type: string, major: number | null, minor: number | null, access = 'rwm'): OciDeviceRule => ({ allow: true, type, major, minor, access });
+  return [
+    ...resources,
+    allow('c', null, null, 'm'),
+    allow('b', null, null, 'm'),
+    ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2]].map(([ma, mi]) => allow('c', ma!, mi!)),
+    allow('c', 136, null),
+    ...devices.filter((d) => d.type === 'c' || d.type === 'b' || d.type === 'u').map((d) => allow(d.type === 'b' ? 'b' : 'c', d.major ?? null, d.minor ?? null)),
+  ];
+}
+
 /** Write resources (create and `update`). Only what is given is written. */
 export async function applyResources(set: CgroupSet, r: OciResources, devicesProgram: (dir: string, rules: string[]) => Promise<void>, atCreate: boolean): Promise<void> {
   const v1 = (name: string): string | undefined => set.v1.find((h) => h.name === name)?.dir;

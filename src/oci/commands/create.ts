@@ -2,7 +2,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { bool, parseFlags, str } from '../args.js';
-import { cgroupSet, createCgroups, removeCgroups, shimDevices } from '../cgroups.js';
+import { cgroupSet, createCgroups, deviceRules, removeCgroups, shimDevices } from '../cgroups.js';
 import type { Context } from '../context.js';
 import { runHooks } from '../hooks.js';
 import { compileOciSeccomp } from '../seccomp.js';
@@ -47,7 +47,8 @@ export async function create(ctx: Context, argv: string[]): Promise<number> {
       record.seccomp = s.file;
     }
     made = true;
-    const procs = await createCgroups(cgroups, spec.linux?.resources, shimDevices(ctx.shim));
+    const resources = { ...spec.linux?.resources, devices: deviceRules(spec.linux?.resources?.devices, spec.linux?.devices) };
+    const procs = await createCgroups(cgroups, resources, shimDevices(ctx.shim));
     const consoleSocket = str(p, 'console-socket');
     if (spec.process?.terminal && !consoleSocket) throw new ValidationError('create: process.terminal needs --console-socket');
     const args = createArgs(spec, {
