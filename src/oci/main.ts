@@ -5,10 +5,6 @@ import { CorralError, ValidationError } from '../errors.js';
 import { shimPath } from '../runtime/shim.js';
 import { packageRoot } from '../util/package-root.js';
 import { bool, parseFlags, str } from './args.js';
-import { create } from './commands/create.js';
-import { exec } from './commands/exec.js';
-import { events, features, listCmd, ps, specCmd, update } from './commands/info.js';
-import { del, kill, pauseResume, start, state } from './commands/lifecycle.js';
 import { logLine, type Context } from './context.js';
 import { DEFAULT_ROOT, OCI_VERSION } from './state.js';
 
@@ -54,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const needsShim = ['create', 'run', 'exec', 'update'].includes(cmd);
     if (needsShim) ctx.shim = shimPath();
+    // Each call is a process of its own (podman makes several per container): load only what the verb uses.
+    const lifecycle = (): Promise<typeof import('./commands/lifecycle.js')> => import('./commands/lifecycle.js');
+    const info = (): Promise<typeof import('./commands/info.js')> => import('./commands/info.js');
+    const create = async (c: Context, a: string[]): Promise<number> => (await import('./commands/create.js')).create(c, a);
     switch (cmd) {
       case 'create':
         return await create(ctx, rest);
@@ -63,34 +63,34 @@ async function main(argv: string[]): Promise<number> {
         if (!bool(p, 'detach')) throw new ValidationError('run: only run --detach is supported; use create and start');
         const id = p.rest[0] ?? '';
         await create(ctx, rest.filter((a) => a !== '-d' && a !== '--detach'));
-        return await start(ctx, [id]);
+        return await (await lifecycle()).start(ctx, [id]);
       }
       case 'start':
-        return await start(ctx, rest);
+        return await (await lifecycle()).start(ctx, rest);
       case 'state':
-        return state(ctx, rest);
+        return (await lifecycle()).state(ctx, rest);
       case 'kill':
-        return kill(ctx, rest);
+        return (await lifecycle()).kill(ctx, rest);
       case 'delete':
-        return await del(ctx, rest);
+        return await (await lifecycle()).del(ctx, rest);
       case 'exec':
-        return await exec(ctx, rest);
+        return await (await import('./commands/exec.js')).exec(ctx, rest);
       case 'ps':
-        return await ps(ctx, rest);
+        return await (await info()).ps(ctx, rest);
       case 'pause':
-        return await pauseResume(true)(ctx, rest);
+        return await (await lifecycle()).pauseResume(true)(ctx, rest);
       case 'resume':
-        return await pauseResume(false)(ctx, rest);
+        return await (await lifecycle()).pauseResume(false)(ctx, rest);
       case 'update':
-        return await update(ctx, rest, () => readFileSync(0, 'utf8'));
+        return await (await info()).update(ctx, rest, () => readFileSync(0, 'utf8'));
       case 'events':
-        return await events(ctx, rest);
+        return await (await info()).events(ctx, rest);
       case 'features':
-        return features(ctx);
+        return (await info()).features(ctx);
       case 'spec':
-        return specCmd(ctx, rest);
+        return (await info()).specCmd(ctx, rest);
       case 'list':
-        return listCmd(ctx, rest);
+        return (await info()).listCmd(ctx, rest);
       default:
         throw new ValidationError(`unknown command ${cmd}\n${USAGE}`);
     }
