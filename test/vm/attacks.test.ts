@@ -38,7 +38,7 @@ beforeAll(async () => {
   await seedTemplate(inst.dataRoot);
   await execa('gcc', ['-static', '-O2', '-o', probe, join(ROOT, 'test/native/seccomp-probe.c')]);
   // The flag beats CORRAL_DEFAULT_USERNS=host, which guest-init sets for the rest of the tier.
-  daemon = await startCorrald(inst, [process.execPath, DAEMON, ...daemonArgs(inst), '--default-userns', 'private', '--log-level', 'debug']);
+  daemon = await startCorrald(inst, [process.execPath, DAEMON, ...daemonArgs(inst), '--default-userns', 'private', '--log-level', 'debug'], 300_000);
 }, 900_000);
 
 afterAll(async () => {

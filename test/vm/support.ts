@@ -66,7 +66,7 @@ export interface Corrald {
  * Start a corrald (or `argv`, a command that ends by exec'ing one) and wait for its socket. The VM
  * is slow: corrald takes ~5 s to listen.
  */
-export async function startCorrald(inst: TestInstallation, argv?: string[]): Promise<Corrald> {
+export async function startCorrald(inst: TestInstallation, argv?: string[], timeoutMs = 90_000): Promise<Corrald> {
   await mkdir(inst.runRoot, { recursive: true, mode: 0o700 });
   const stderrFile = join(inst.runRoot, '..', `corrald-${process.pid}.stderr`);
   const fd = openSync(stderrFile, 'w');
@@ -75,10 +75,17 @@ export async function startCorrald(inst: TestInstallation, argv?: string[]): Pro
   closeSync(fd);
   const d: Corrald = { child, pid: child.pid!, stderrFile, stderr: () => readFileSync(stderrFile, 'utf8') };
   try {
-    await waitForSocket(inst, child, 90_000);
+    await waitForSocket(inst, child, timeoutMs);
   } catch (err) {
     await stopPid(d.pid, 'SIGTERM').catch(() => {});
-    throw new Error(`${(err as Error).message}\ncorrald stderr:\n${d.stderr()}`);
+    const log = (() => {
+      try {
+        return readFileSync(join(inst.runRoot, 'corrald.log'), 'utf8').split('\n').slice(-30).join('\n');
+      } catch {
+        return '(no corrald.log)';
+      }
+    })();
+    throw new Error(`${(err as Error).message}\ncorrald stderr:\n${d.stderr()}\ncorrald.log (last lines):\n${log}`);
   }
   return d;
 }
