@@ -1,11 +1,4 @@
 import { type Command, Option } from 'commander';
-import { diagnose } from '../../system/doctor.js';
-import { ExecaRunner } from '../../system/runner.js';
-import { storageCheck } from '../../storage/doctor.js';
-import { probeStorage, realHost, realProbeDeps } from '../../storage/index.js';
-import { shimPathUnchecked } from '../../runtime/shim.js';
-import { cgroupIsolationCheck, seccompCheck, usernsChecks, usernsDefaultCheck } from '../../security/doctor.js';
-import { bridgeFilterCheck } from '../../network/doctor.js';
 import { CorralClient } from '../../client/client.js';
 import { socketPath } from '../../config.js';
 import type { Context } from '../context.js';
@@ -40,13 +33,23 @@ async function defaultUserns(ctx: Context): Promise<{ mode: 'private' | 'host'; 
 }
 
 export async function doctor(ctx: Context, req: DoctorRequest): Promise<number> {
+  // The probes (execa, cgroups, storage, nft) load only for doctor, not at every CLI start.
+  const [{ diagnose }, { ExecaRunner }, { storageCheck }, { probeStorage, realHost, realProbeDeps }, { shimPathUnchecked }, iso, { bridgeFilterCheck }] = await Promise.all([
+    import('../../system/doctor.js'),
+    import('../../system/runner.js'),
+    import('../../storage/doctor.js'),
+    import('../../storage/index.js'),
+    import('../../runtime/shim.js'),
+    import('../../security/doctor.js'),
+    import('../../network/doctor.js'),
+  ]);
   const shim = shimPathUnchecked();
   const checks = await diagnose(ctx.paths, shim);
   checks.push(storageCheck(ctx.paths.dataRoot, await probeStorage(ctx.paths.dataRoot, realProbeDeps(realHost(new ExecaRunner())))));
-  const userns = await usernsChecks(ctx.paths.dataRoot, shim);
+  const userns = await iso.usernsChecks(ctx.paths.dataRoot, shim);
   const mode = await defaultUserns(ctx);
-  checks.push(...userns, usernsDefaultCheck(mode.mode, mode.source, userns.find((c) => c.name === 'idmapped mounts')?.status === 'ok'));
-  checks.push(await seccompCheck(shim), await cgroupIsolationCheck(ctx.paths.cgroupRoot), await bridgeFilterCheck());
+  checks.push(...userns, iso.usernsDefaultCheck(mode.mode, mode.source, userns.find((c) => c.name === 'idmapped mounts')?.status === 'ok'));
+  checks.push(await iso.seccompCheck(shim), await iso.cgroupIsolationCheck(ctx.paths.cgroupRoot), await bridgeFilterCheck());
   if (req.format === 'json') ctx.out(toJson(checks));
   else {
     ctx.out(formatTable(['CHECK', 'STATUS', 'DETAIL'], checks.map((c) => [c.name, c.status, c.detail])));
