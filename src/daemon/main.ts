@@ -80,7 +80,7 @@ const program = new Command('corrald')
       const exec = new ExecSessions(containers, shimPath(), log);
       const peercred = loadPeerCred();
       const group = opts.group ? { name: opts.group, gid: await groupId(opts.group) } : undefined;
-      const server = await listen(buildRouter({ paths, containers, exec, templates, log, events }), socketPath(paths), log, { peercred, ...(group ? { group } : {}) });
+      const server = await listen(buildRouter({ paths, containers, exec, templates, log, events, defaultUserns }), socketPath(paths), log, { peercred, ...(group ? { group } : {}) });
       log.info('corrald listening', { socket: socketPath(paths), pid: process.pid, cgroupDriver: cgroups.driver });
       const shutdown = (sig: string): void => {
         log.info('corrald stopping; containers keep running', { signal: sig });

@@ -29,6 +29,8 @@ export interface RouteDeps {
   templates: TemplateStore;
   log: Logger;
   events: EventJournal;
+  /** `--default-userns`, reported by GET /v1/version (default private). */
+  defaultUserns?: 'private' | 'host';
 }
 
 /** Every route of docs/api.md; handlers are thin: parse, call the runtime, answer. */
@@ -47,6 +49,7 @@ export function buildRouter(d: RouteDeps): Router {
       cgroupDriver: c.cgroupDriver,
       cgroupParent: d.paths.cgroupParent,
       bridgePrefix: d.paths.bridgePrefix,
+      defaultUserns: d.defaultUserns ?? 'private',
     };
     sendJson(res, 200, v);
   });

@@ -10,11 +10,12 @@ import { CLI, corral, envOf, installation } from '../support/corral.js';
 /**
  * Images made offline from local content (the busybox template's rootfs and files written here):
  * layers written with GNU tar — one deletes files (`.wh.` whiteouts), one makes a directory opaque
- * (`.wh..wh..opq`) — put in an OCI layout, then saved by skopeo as a docker-archive and an
- * oci-archive. Each loads through `corral template load`, runs with its own Cmd, Env and WorkingDir,
- * and unpacks to exactly what `umoci raw unpack` makes of the same image.
+ * (`.wh..wh..opq`) — put in an OCI layout, loaded by podman into a storage of its own, and saved by
+ * podman as a docker-archive and an oci-archive. Each loads through `corral template load`, runs
+ * with its own Cmd, Env and WorkingDir, and unpacks to exactly what `umoci raw unpack` makes of the
+ * same image.
  */
-const TOOLS = ['skopeo', 'umoci'];
+const TOOLS = ['podman', 'umoci'];
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const run = (file: string, args: string[], opts: { cwd?: string } = {}) => execa(file, args, { ...opts, stdout: 'pipe', stderr: 'pipe', encoding: 'buffer' });
 
@@ -25,6 +26,28 @@ async function ensureTools(): Promise<void> {
   // Debian packages, as references to test against (not dependencies of Corral).
   await execa('apt-get', ['update', '-qq'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
   await execa('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/**
+ * podman with everything of its own under `dir`: storage (vfs, so no mounts), run root, temp files
+ * and configuration (no registries, no events), in a network namespace with only loopback (no
+ * traffic) and a mount namespace where a tmpfs hides the host's /var/lib/containers (root's podman
+ * keeps a blob-info cache there whatever its --root).
+ */
+function podman(dir: string, args: string[]) {
+  const p = ['podman', '--root', join(dir, 'root'), '--runroot', join(dir, 'runroot'), '--storage-driver', 'vfs', '--tmpdir', join(dir, 'tmp'), '--events-backend', 'none', '--cgroup-manager', 'cgroupfs', ...args];
+  const script = 'if [ -d /var/lib/containers ]; then mount -t tmpfs -o mode=0700 podman-cache /var/lib/containers || exit 1; fi; exec "$@"';
+  return execa('unshare', ['--mount', '--net', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', ...p], {
+    env: { CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'), TMPDIR: join(dir, 'tmp') },
+    stdout: 'pipe', stderr: 'pipe',
+  });
+}
+
+async function podmanConfig(dir: string): Promise<void> {
+  for (const d of ['root', 'runroot', 'tmp', 'networks']) await mkdir(join(dir, d), { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, 'containers.conf'), `[containers]\nnetns = "none"\n[engine]\nevents_logger = "none"\ncgroup_manager = "cgroupfs"\ntmp_dir = "${join(dir, 'tmp')}"\n[network]\nnetwork_config_dir = "${join(dir, 'networks')}"\n`);
+  await writeFile(join(dir, 'registries.conf'), 'unqualified-search-registries = []\n');
+  await writeFile(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'root')}"\nrunroot = "${join(dir, 'runroot')}"\n`);
 }
 
 /** corral with a file on stdin (the CLI streams it to corrald). */
@@ -118,9 +141,17 @@ describe.skipIf(process.getuid?.() !== 0)('template load: docker-archive and oci
     await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': '1' } }] }));
     await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 
-    // Saved by skopeo in both archive formats; umoci's unpacking is the reference.
-    await run('skopeo', ['copy', '-q', `oci:${layout}:1`, `docker-archive:${join(work, 'image-docker.tar')}:localhost/${tag}:1`]);
-    await run('skopeo', ['copy', '-q', `oci:${layout}:1`, `oci-archive:${join(work, 'image-oci.tar')}:${tag}:oci`]);
+    // Loaded by podman (from the layout as an oci-archive) into a storage of its own, tagged, and
+    // saved by podman in both archive formats; umoci's unpacking of the layout is the reference.
+    const pod = join(work, 'podman');
+    await podmanConfig(pod);
+    await run('tar', ['-cf', join(work, 'layout.tar'), '-C', layout, '.']);
+    const loaded = await podman(pod, ['load', '-q', '-i', join(work, 'layout.tar')]);
+    expect(loaded.stdout).toMatch(/^Loaded image: localhost\/1:latest$/m);
+    await podman(pod, ['tag', 'localhost/1:latest', `localhost/${tag}:1`, `${tag}:oci`]);
+    await podman(pod, ['save', '-q', '--format', 'docker-archive', '-o', join(work, 'image-docker.tar'), `localhost/${tag}:1`]);
+    await podman(pod, ['save', '-q', '--format', 'oci-archive', '-o', join(work, 'image-oci.tar'), `localhost/${tag}:oci`]);
+    await rm(pod, { recursive: true, force: true });
     await run('umoci', ['raw', 'unpack', '--image', `${layout}:1`, join(work, 'umoci')]);
     reference = await manifestOf(join(work, 'umoci'));
   }, 600_000);
@@ -164,7 +195,7 @@ describe.skipIf(process.getuid?.() !== 0)('template load: docker-archive and oci
 
   it('loads an oci-archive and an OCI layout directory the same way', async () => {
     const oci = await corral(['template', 'load', '-i', join(work, 'image-oci.tar'), '--name', `${tag}-oci`], { timeoutMs: 120_000 });
-    expect(oci.stdout).toBe(`Loaded template ${tag}-oci (2 layers, from ${tag}:oci)\n`);
+    expect(oci.stdout).toBe(`Loaded template ${tag}-oci (2 layers, from localhost/${tag}:oci)\n`);
     expect(await manifestOf(await rootfs(`${tag}-oci`))).toEqual(reference);
     const dir = await corral(['load', '-i', join(work, 'layout'), '--name', `${tag}-dir`], { timeoutMs: 120_000 });
     expect(dir.exitCode).toBe(0);

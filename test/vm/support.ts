@@ -66,7 +66,7 @@ export interface Corrald {
  * Start a corrald (or `argv`, a command that ends by exec'ing one) and wait for its socket. The VM
  * is slow: corrald takes ~5 s to listen.
  */
-export async function startCorrald(inst: TestInstallation, argv?: string[]): Promise<Corrald> {
+export async function startCorrald(inst: TestInstallation, argv?: string[], timeoutMs = 90_000): Promise<Corrald> {
   await mkdir(inst.runRoot, { recursive: true, mode: 0o700 });
   const stderrFile = join(inst.runRoot, '..', `corrald-${process.pid}.stderr`);
   const fd = openSync(stderrFile, 'w');
@@ -75,10 +75,17 @@ export async function startCorrald(inst: TestInstallation, argv?: string[]): Pro
   closeSync(fd);
   const d: Corrald = { child, pid: child.pid!, stderrFile, stderr: () => readFileSync(stderrFile, 'utf8') };
   try {
-    await waitForSocket(inst, child, 90_000);
+    await waitForSocket(inst, child, timeoutMs);
   } catch (err) {
     await stopPid(d.pid, 'SIGTERM').catch(() => {});
-    throw new Error(`${(err as Error).message}\ncorrald stderr:\n${d.stderr()}`);
+    const log = (() => {
+      try {
+        return readFileSync(join(inst.runRoot, 'corrald.log'), 'utf8').split('\n').slice(-30).join('\n');
+      } catch {
+        return '(no corrald.log)';
+      }
+    })();
+    throw new Error(`${(err as Error).message}\ncorrald stderr:\n${d.stderr()}\ncorrald.log (last lines):\n${log}`);
   }
   return d;
 }
@@ -159,6 +166,28 @@ export async function cpuShare(dir: string, ms: number): Promise<number> {
   await sleep(ms);
   const b = read();
   return (b - a) / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+/**
+ * An ext4 filesystem (a sparse image, loop-mounted) at `dir`: the VM's own state is a tmpfs, which
+ * Debian 12's 6.1 kernel cannot idmap (tmpfs learned it in 6.3), while ext4 can, with overlayfs over
+ * the idmapped lower (5.19+). Data roots on it run containers in their own user namespace.
+ */
+export async function mountExt4(image: string, dir: string, size = '512M'): Promise<void> {
+  await execa('modprobe', ['-a', 'loop', 'ext4']);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await execa('truncate', ['-s', size, image]);
+  await execa('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
+  // -o loop sets autoclear: the loop device goes with the unmount.
+  await execa('mount', ['-o', 'loop', image, dir]);
+  await rmdir(join(dir, 'lost+found'));
+}
+
+/** Undo mountExt4 (a missing mount is fine). */
+export async function unmountExt4(image: string, dir: string): Promise<void> {
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+  if (mounted) await execa('umount', [dir]);
+  await rm(image, { force: true });
 }
 
 export function words(file: string): string[] {

@@ -255,7 +255,41 @@ export interface ContainerInspect {
   cgroup: { driver: 'v1' | 'v2'; paths: string[]; processes: string[] };
   /** Each limit: what the user asked for and what was written to which kernel file. */
   limits: AppliedSetting[];
+  /** What stands between the container and the host, as configured and, while it runs, as the kernel has it. */
+  isolation: IsolationInfo;
   logPath: string;
+}
+
+/**
+ * The isolation of a container in one place: its user namespace's maps (`/proc/PID/uid_map`
+ * spelling), its seccomp profile and compiled filter, capabilities, no_new_privs and cgroup
+ * namespace. `inForce` fields are read from PID 1's /proc while it runs (null otherwise).
+ */
+export interface IsolationInfo {
+  userns: {
+    mode: 'private' | 'host';
+    /** `0 1000000 65536` (private) or `0 0 4294967295` (host). */
+    uidMap: string;
+    gidMap: string;
+    inForce: { uidMap: string; gidMap: string } | null;
+  };
+  seccomp: {
+    profile: 'default' | 'custom' | 'unconfined';
+    /** The file a custom profile was read from. */
+    source: string | null;
+    /** sha256 of the profile text (seccomp.json); null when unconfined. */
+    sha256: string | null;
+    /** sha256 of the BPF program loaded before exec (seccomp.bpf); null when unconfined. */
+    filterSha256: string | null;
+    /** PID 1's `Seccomp:` mode (0 none, 2 filter) and `Seccomp_filters:` count. */
+    inForce: { mode: number; filters: number } | null;
+  };
+  capabilities: string[];
+  /** Always true: setuid programs gain nothing. `inForce`: PID 1's NoNewPrivs. */
+  noNewPrivileges: true;
+  noNewPrivilegesInForce: boolean | null;
+  /** Its cgroup namespace is rooted at `cgroup.processes` (what `/proc/self/cgroup` shows inside as `/`). */
+  cgroupNamespaceRoot: string[];
 }
 
 export interface ContainerSummary {

@@ -12,4 +12,6 @@ export interface VersionInfo {
   cgroupParent: string;
   /** Names of this installation's bridges and nftables tables, `<prefix><n>`. */
   bridgePrefix: string;
+  /** The user namespace of containers created without `--userns` (`corrald --default-userns`); absent from older daemons. */
+  defaultUserns?: 'private' | 'host';
 }

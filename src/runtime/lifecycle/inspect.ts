@@ -5,6 +5,7 @@ import { InvalidStateError } from '../../errors.js';
 import { mountPlan } from '../../rootfs/mount-plan.js';
 import { FUSE_LXCFS, LXCFS_FILES, lxcfsMountpoint } from '../../system/lxcfs.js';
 import { readMountinfo } from '../../system/mountinfo.js';
+import { isolationOf } from './isolation.js';
 import { deriveState, statusText } from '../state.js';
 import { assertCan } from '../status.js';
 import type { Runtime } from './context.js';
@@ -109,6 +110,7 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
     storage: c.storage ? rt.disks.describe(rt.store.dir(c.id), c.storage) : null,
     cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id), processes: rt.deps.cgroups.processPaths(c.id) },
     limits: await rt.store.readApplied(c.id),
+    isolation: await isolationOf(c, rt.store.dir(c.id), state.status === 'running' || state.status === 'paused' ? state.pid : null, rt.deps.cgroups.processPaths(c.id), rt.processes.procRoot),
     logPath: rt.store.file(c.id, 'container.log'),
   };
 }
