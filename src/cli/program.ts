@@ -38,6 +38,7 @@ import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpaus
 import { registerTop, top, type TopRequest } from './commands/top.js';
 import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
+import { cp, registerCp, type CpRequest } from './commands/cp.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
@@ -89,6 +90,7 @@ export interface Requests {
   top: TopRequest;
   port: PortRequest;
   diff: DiffRequest;
+  cp: CpRequest;
   'container prune': ContainerPruneRequest;
   'system df': SystemDfRequest;
 }
@@ -140,6 +142,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   top,
   port,
   diff,
+  cp,
   'container prune': containerPrune,
   'system df': systemDf,
 };
@@ -206,6 +209,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerTop(program, to('top'));
   registerPort(program, to('port'));
   registerDiff(program, to('diff'));
+  registerCp(program, to('cp'));
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
   hardenParsing(program);

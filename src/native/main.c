@@ -12,6 +12,7 @@
 #include "util.h"
 
 int netns_main(int argc, char **argv); /* netns.c */
+int hold_main(int argc, char **argv);  /* hold.c */
 
 int main(int argc, char **argv) {
   ensure_stdio();
@@ -20,7 +21,8 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "devices") == 0) return devices_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "netns") == 0) return netns_main(argc, argv);
-  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns [options] -- ARGV...\n"
+  if (argc >= 2 && strcmp(argv[1], "hold") == 0) return hold_main(argc, argv);
+  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns|hold [options] -- ARGV...\n"
                   "       corral-shim devices CGROUP_DIR RULE...\n"
                   "(see docs/shim.md)\n");
   return 2;

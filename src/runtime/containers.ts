@@ -1,5 +1,5 @@
 import type { AppliedSetting } from '../cgroups/limits.js';
-import type { ContainerChange, ContainerTop, DiskUsage, PruneReport, TemplateInfo } from '../api/types.js';
+import type { ContainerChange, ContainerTop, CopyInResult, PathStat, DiskUsage, PruneReport, TemplateInfo } from '../api/types.js';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, StatsSample } from '../api/types.js';
 import { attachSocketPath, exitsDir } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -15,6 +15,7 @@ import { renameContainer } from './lifecycle/rename.js';
 import { pauseContainer, unpauseContainer } from './lifecycle/pause.js';
 import { topContainer } from './lifecycle/top.js';
 import { diffContainer } from './lifecycle/diff.js';
+import { copyIn, copyOut, statPath, type CopyOutResult } from './lifecycle/copy.js';
 import { pruneContainers } from './lifecycle/prune.js';
 import { diskUsage } from './lifecycle/df.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
@@ -135,6 +136,15 @@ export class Containers {
   }
   diff(ref: string): Promise<ContainerChange[]> {
     return diffContainer(this.rt, ref);
+  }
+  statPath(ref: string, path: string): Promise<PathStat> {
+    return statPath(this.rt, ref, path);
+  }
+  copyOut(ref: string, path: string): Promise<CopyOutResult> {
+    return copyOut(this.rt, ref, path);
+  }
+  copyIn(ref: string, path: string, body: AsyncIterable<Buffer>, opts: Parameters<typeof copyIn>[4]): Promise<CopyInResult> {
+    return copyIn(this.rt, ref, path, body, opts);
   }
   diskUsage(templates: readonly TemplateInfo[]): Promise<DiskUsage> {
     return diskUsage(this.rt, templates);
