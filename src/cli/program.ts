@@ -39,6 +39,7 @@ import { registerTop, top, type TopRequest } from './commands/top.js';
 import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
 import { cp, registerCp, type CpRequest } from './commands/cp.js';
+import { registerVolume, volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm, type VolumeCreateCommandRequest, type VolumeInspectRequest, type VolumeLsRequest, type VolumePruneCommandRequest, type VolumeRmRequest } from './commands/volume.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
@@ -91,6 +92,11 @@ export interface Requests {
   port: PortRequest;
   diff: DiffRequest;
   cp: CpRequest;
+  'volume create': VolumeCreateCommandRequest;
+  'volume ls': VolumeLsRequest;
+  'volume inspect': VolumeInspectRequest;
+  'volume rm': VolumeRmRequest;
+  'volume prune': VolumePruneCommandRequest;
   'container prune': ContainerPruneRequest;
   'system df': SystemDfRequest;
 }
@@ -143,6 +149,11 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   port,
   diff,
   cp,
+  'volume create': volumeCreate,
+  'volume ls': volumeLs,
+  'volume inspect': volumeInspect,
+  'volume rm': volumeRm,
+  'volume prune': volumePrune,
   'container prune': containerPrune,
   'system df': systemDf,
 };
@@ -210,6 +221,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerPort(program, to('port'));
   registerDiff(program, to('diff'));
   registerCp(program, to('cp'));
+  registerVolume(program, { create: to('volume create'), ls: to('volume ls'), inspect: to('volume inspect'), rm: to('volume rm'), prune: to('volume prune') });
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
   hardenParsing(program);

@@ -22,7 +22,7 @@ import { CorralError, type ErrorCode } from '../errors.js';
 import { HttpTransport } from './http.js';
 import { uploadArchive } from './template-import.js';
 import type { Readable } from 'node:stream';
-import type { ContainerChange, ContainerTop, CopyInResult, PathStat, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
+import type { ContainerChange, ContainerTop, CopyInResult, PathStat, VolumeCreateRequest, VolumeInfo, VolumePruneReport, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -149,6 +149,22 @@ export class CorralClient {
 
   top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTop> {
     return this.http.json('GET', `${container(ref)}/top${query({ ps_args: psArgs.length > 0 ? psArgs.join(' ') : undefined })}`);
+  }
+
+  volumes(): Promise<VolumeInfo[]> {
+    return this.http.json('GET', '/v1/volumes');
+  }
+  volumeCreate(req: VolumeCreateRequest): Promise<VolumeInfo> {
+    return this.http.json('POST', '/v1/volumes', { body: req });
+  }
+  volumeInspect(name: string): Promise<VolumeInfo> {
+    return this.http.json('GET', `/v1/volumes/${encodeURIComponent(name)}`);
+  }
+  async volumeRemove(name: string): Promise<void> {
+    await this.http.json('DELETE', `/v1/volumes/${encodeURIComponent(name)}`);
+  }
+  volumePrune(): Promise<VolumePruneReport> {
+    return this.http.json('POST', '/v1/volumes/prune');
   }
 
   /** A path in the container (`corral cp`), its last component not followed. */

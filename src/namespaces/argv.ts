@@ -105,13 +105,23 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   const own = c.userns.mode === 'private';
   // Corral's own files (hosts, resolv.conf) stay writable by container root, as without a user namespace.
   for (const b of etc) args.push('--bind', b.source, b.target, own ? 'rw,idmap' : 'rw');
-  for (const v of c.volumes) args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
+  for (const v of c.volumes) if (v.type !== 'tmpfs') args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
+  for (const v of c.volumes) if (v.type === 'tmpfs') args.push('--tmpfs', v.target, ...tmpfsArgs(v.tmpfsOptions ?? '', v.readOnly));
   for (const m of MASKED_PATHS) args.push('--mask', m);
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
   args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
+}
+
+/** `--tmpfs PATH FLAGS DATA`'s FLAGS (ro, noexec; `-` for none) and DATA (`-` for none) from normalized options. */
+export function tmpfsArgs(options: string, readOnly: boolean): [string, string] {
+  const opts = options.split(',').filter(Boolean);
+  const flags = opts.filter((o) => o === 'ro' || o === 'noexec');
+  if (readOnly && !flags.includes('ro')) flags.push('ro');
+  const data = opts.filter((o) => o.includes('='));
+  return [flags.join(',') || '-', data.join(',') || '-'];
 }
 
 /**

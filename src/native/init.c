@@ -57,7 +57,8 @@ static int parse(int argc, char **argv, struct init_opts *o) {
   m->masks = calloc((size_t)argc, sizeof *m->masks);
   m->ro_paths = calloc((size_t)argc, sizeof *m->ro_paths);
   m->binds = calloc((size_t)argc, sizeof *m->binds);
-  if (!m->lower || !m->masks || !m->ro_paths || !m->binds || process_alloc(&o->p, argc) < 0)
+  m->tmpfs = calloc((size_t)argc, sizeof *m->tmpfs);
+  if (!m->lower || !m->masks || !m->ro_paths || !m->binds || !m->tmpfs || process_alloc(&o->p, argc) < 0)
     return failx("out of memory");
 
   int i;
@@ -78,7 +79,7 @@ static int parse(int argc, char **argv, struct init_opts *o) {
       o->userns = 1;
       continue;
     }
-    int need = strcmp(opt, "--bind") == 0 ? 3 : 1;
+    int need = strcmp(opt, "--bind") == 0 || strcmp(opt, "--tmpfs") == 0 ? 3 : 1;
     if (i + need >= argc) return failx("init: option %s needs %d value(s)", opt, need);
     const char *v = argv[i + 1];
     if (strcmp(opt, "--rootfs") == 0) m->rootfs = v;
@@ -91,6 +92,18 @@ static int parse(int argc, char **argv, struct init_opts *o) {
     else if (strcmp(opt, "--unshare") == 0) {
       if (parse_namespaces(v, &o->unshare) < 0) return -1;
       o->unshare_list = v;
+    } else if (strcmp(opt, "--tmpfs") == 0) {
+      /* FLAGS: "-" or a comma list of ro, noexec; DATA: tmpfs options or "-". */
+      unsigned long fl = 0;
+      char buf[64];
+      if (snprintf(buf, sizeof buf, "%s", argv[i + 2]) >= (int)sizeof buf) return failx("init: --tmpfs %s: flags too long", v);
+      for (char *save, *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        if (strcmp(f, "ro") == 0) fl |= MS_RDONLY;
+        else if (strcmp(f, "noexec") == 0) fl |= MS_NOEXEC;
+        else if (strcmp(f, "-") != 0) return failx("init: --tmpfs %s: unknown flag %s (ro, noexec)", v, f);
+      }
+      if (v[0] != '/') return failx("init: --tmpfs %s: not absolute", v);
+      m->tmpfs[m->ntmpfs++] = (struct tmpfs_mount){v, fl, strcmp(argv[i + 3], "-") == 0 ? NULL : argv[i + 3]};
     } else if (need == 3) {
       const char *mode = argv[i + 3];
       int idmap = strcmp(mode, "rw,idmap") == 0 || strcmp(mode, "ro,idmap") == 0;
@@ -143,6 +156,7 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
     step(dev_setup(rootfd, o->m.tty));
     step(mount_user_binds(rootfd, &o->m));
   }
+  step(mount_tmpfs(rootfd, &o->m));
   step(mount_masks(rootfd, &o->m));
   /* 6-7. */
   step(rootfs_pivot(rootfd, o->m.read_only));

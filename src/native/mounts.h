@@ -15,8 +15,17 @@ struct bind {
   int idmap; /* mounted through the container's user namespace (MOUNT_ATTR_IDMAP) */
 };
 
+/* --tmpfs PATH FLAGS DATA: a tmpfs PID 1 mounts (in the container's user
+ * namespace, so its root and uid=/gid= are the container's ids). */
+struct tmpfs_mount {
+  const char *dst;
+  unsigned long flags; /* MS_* beyond MS_NOSUID | MS_NODEV, which are always set */
+  const char *data;
+};
 struct mounts {
   const char *rootfs;
+  struct tmpfs_mount *tmpfs;
+  size_t ntmpfs;
   const char **lower;
   size_t nlower;
   const char *upper, *work;
@@ -51,6 +60,7 @@ int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *pat
                         unsigned long long attrs, int recursive, int userns);
 int mount_user_binds(int rootfd, const struct mounts *m);
 int mount_masks(int rootfd, const struct mounts *m);
+int mount_tmpfs(int rootfd, const struct mounts *m);
 
 /* rootfs.c */
 int rootfs_mount(const struct mounts *m); /* returns an fd of the new root */

@@ -16,7 +16,8 @@ export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[] }, lower
     { type: 'tmpfs', source: 'shm', destination: '/dev/shm', options: ['nosuid', 'nodev', 'noexec', 'size=64m'] },
     { type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', options: ['nosuid', 'nodev', 'noexec'] },
   ];
-  for (const v of c.volumes) m.push({ type: 'bind', source: v.source, destination: v.target, options: ['rbind', 'nosuid', 'nodev', v.readOnly ? 'ro' : 'rw'] });
+  for (const v of c.volumes) if (v.type !== 'tmpfs') m.push({ type: 'bind', source: v.source, destination: v.target, options: ['rbind', 'nosuid', 'nodev', v.readOnly ? 'ro' : 'rw', ...(v.idmap ? ['idmap'] : [])] });
+  for (const v of c.volumes) if (v.type === 'tmpfs') m.push({ type: 'tmpfs', source: 'tmpfs', destination: v.target, options: ['nosuid', 'nodev', ...(v.tmpfsOptions ?? '').split(',').filter(Boolean), ...(v.readOnly && !(v.tmpfsOptions ?? '').split(',').includes('ro') ? ['ro'] : [])] });
   for (const p of MASKED_PATHS) {
     m.push(MASKED_DIRECTORIES.includes(p) ? { type: 'tmpfs', source: 'tmpfs', destination: p, options: ['masked', 'ro'] } : { type: 'bind', source: '/dev/null', destination: p, options: ['masked'] });
   }

@@ -6,7 +6,7 @@ import { HOST_USERNS, NONE_NETWORK_CONFIG } from './spec.js';
  * config.json carries a `version`; each migration takes a record one version up. A record newer
  * than this build reads is not guessed at: the container is quarantined, never rewritten.
  */
-export const CONFIG_VERSION = 3;
+export const CONFIG_VERSION = 4;
 
 type Raw = Record<string, unknown>;
 
@@ -29,6 +29,10 @@ const MIGRATIONS: readonly ((c: Raw) => Raw)[] = [
   // 2 → 3: records written before user namespaces existed share the host's (their upper layer is
   // owned by host root, which no private range could write).
   (c) => ({ ...c, userns: c.userns ?? HOST_USERNS }),
+  // 3 → 4: volumes gained a `type` (named volumes, tmpfs) and containers per-container settings
+  // (ulimits, sysctls, extra hosts, shm size, log options, stop timeout, devices); a record
+  // without them has binds only and none of those settings, which is what their absence means.
+  (c) => c,
 ];
 
 /** Why a record cannot be read as a container's config, or the config brought up to date. */

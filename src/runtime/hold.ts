@@ -24,7 +24,8 @@ export function holdArgv(c: ContainerConfig, layout: RootfsLayout, etc: readonly
   const own = c.userns.mode === 'private';
   // Files corrald writes at start (hosts, resolv.conf) may not exist yet: they are not there to copy.
   for (const b of etc) if (existsSync(b.source)) args.push('--bind', b.source, b.target, own ? 'rw,idmap' : 'rw');
-  for (const v of c.volumes) args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
+  // A tmpfs holds nothing while the container is stopped: it is not there to copy.
+  for (const v of c.volumes) if (v.type !== 'tmpfs') args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
   return args;
 }
 

@@ -2,8 +2,19 @@ import type { AppliedSetting, LimitRequest, Limits } from './limits.js';
 import type { ContainerNetworkConfig, NetworkMode, NetworkSettings, PortBinding } from './networks.js';
 
 export interface VolumeSpec {
-  /** Absolute host path; must exist. */
+  /**
+   * Absent or `bind`: `source` is a host path. `volume`: a named volume (`-v NAME:/path`, `--mount
+   * type=volume`); `name` is its name and, once created, `source` its directory under the data root
+   * (in a request, `source` is the name, or absent for an anonymous volume). `tmpfs`: a tmpfs made
+   * at start (`--tmpfs`, `--mount type=tmpfs`), `source` ''.
+   */
+  type?: 'bind' | 'volume' | 'tmpfs';
+  /** Absolute host path (must exist) for a bind; see `type`. */
   source: string;
+  /** A named volume's name. */
+  name?: string;
+  /** tmpfs options: `size=BYTES`, `mode=OCTAL`, `noexec` (comma-separated, validated). */
+  tmpfsOptions?: string;
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
@@ -80,6 +91,16 @@ export interface CreateRequest {
   securityOpt?: string[];
   /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
   seccompSource?: string;
+  /** Docker's `--stop-timeout`: seconds `stop` waits before SIGKILL when not told (default 10). */
+  stopTimeout?: number;
+  /** Docker's `--log-opt KEY=VALUE`: `max-size` (Docker bytes) and `max-file` (1-1000). */
+  logOpts?: Record<string, string>;
+}
+
+/** The container's log cap (Docker json-file's max-size/max-file); absent: the installation's. */
+export interface LogOptions {
+  maxSize: number;
+  maxFiles: number;
 }
 
 /** How a container's disk quota is kept (see docs/vps.md, "Disk quotas"). */
@@ -143,6 +164,10 @@ export interface ContainerConfig {
   createdAt: string;
   /** `--storage-opt size=`: a disk of its own; absent or null: the writable layer shares the data root. */
   storage?: DiskConfig | null;
+  /** `--stop-timeout`; absent or null: 10 s. */
+  stopTimeout?: number | null;
+  /** `--log-opt max-size=/max-file=`; absent or null: the installation's cap (20 MiB × 5 by default). */
+  logOptions?: LogOptions | null;
 }
 
 /** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */
