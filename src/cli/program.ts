@@ -39,6 +39,7 @@ import { registerTop, top, type TopRequest } from './commands/top.js';
 import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
 import { cp, registerCp, type CpRequest } from './commands/cp.js';
+import { registerSystemPrune, systemPrune, type SystemPruneRequest } from './commands/system-prune.js';
 import { registerVolume, volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm, type VolumeCreateCommandRequest, type VolumeInspectRequest, type VolumeLsRequest, type VolumePruneCommandRequest, type VolumeRmRequest } from './commands/volume.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
@@ -92,6 +93,7 @@ export interface Requests {
   port: PortRequest;
   diff: DiffRequest;
   cp: CpRequest;
+  'system prune': SystemPruneRequest;
   'volume create': VolumeCreateCommandRequest;
   'volume ls': VolumeLsRequest;
   'volume inspect': VolumeInspectRequest;
@@ -149,6 +151,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   port,
   diff,
   cp,
+  'system prune': systemPrune,
   'volume create': volumeCreate,
   'volume ls': volumeLs,
   'volume inspect': volumeInspect,
@@ -224,6 +227,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerVolume(program, { create: to('volume create'), ls: to('volume ls'), inspect: to('volume inspect'), rm: to('volume rm'), prune: to('volume prune') });
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
+  registerSystemPrune(program, to('system prune'));
   hardenParsing(program);
   return program;
 }

@@ -111,6 +111,8 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
+  if (c.shmSize) args.push('--shm-size', String(c.shmSize));
+  for (const u of c.ulimits ?? []) args.push('--rlimit', u.name, String(u.soft), String(u.hard));
   args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
 }

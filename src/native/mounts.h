@@ -70,5 +70,6 @@ int rootfs_pivot(int rootfd, int read_only);
 
 /* dev.c */
 int dev_setup(int rootfd, int tty);
+extern const char *dev_shm_size; /* --shm-size BYTES; NULL: 64m */
 
 #endif

@@ -29,9 +29,10 @@ const MIGRATIONS: readonly ((c: Raw) => Raw)[] = [
   // 2 → 3: records written before user namespaces existed share the host's (their upper layer is
   // owned by host root, which no private range could write).
   (c) => ({ ...c, userns: c.userns ?? HOST_USERNS }),
-  // 3 → 4: volumes gained a `type` (named volumes, tmpfs) and containers per-container settings
-  // (ulimits, sysctls, extra hosts, shm size, log options, stop timeout, devices); a record
-  // without them has binds only and none of those settings, which is what their absence means.
+  // 3 → 4: volumes gained a `type` (named volumes, tmpfs) and containers optional settings (stop
+  // timeout, log options, extra hosts, shm size, ulimits); a record without them has binds only and
+  // the defaults, which is what their absence means. Bumped so an older Corral quarantines a
+  // record with a tmpfs or a named volume instead of mounting it wrongly.
   (c) => c,
 ];
 

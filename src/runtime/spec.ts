@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { LIMIT_KEY, type LimitKey, type LimitRequestKey } from '../api/limit-keys.js';
-import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, LogOptions, UsernsConfig, VolumeSpec } from '../api/types.js';
+import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, LogOptions, Ulimit, UsernsConfig, VolumeSpec } from '../api/types.js';
 import { logPolicy } from '../namespaces/log-policy.js';
 import { formatIpv4, parseIpv4 } from '../network/ipv4.js';
 import { parsePortMappings } from '../network/ports.js';
@@ -28,7 +28,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[]; defaultUserns?: 'private' | 'host' } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'stopTimeout', 'logOpts', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'stopTimeout', 'logOpts', 'extraHosts', 'shmSize', 'ulimits', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -94,7 +94,49 @@ export function configFromRequest(
     createdAt: new Date().toISOString(),
     ...(r.stopTimeout !== undefined ? { stopTimeout: parseStopTimeout(r.stopTimeout) } : {}),
     ...(r.logOpts !== undefined ? { logOptions: parseLogOpts(r.logOpts) } : {}),
+    ...(r.extraHosts !== undefined ? { extraHosts: strArray(r.extraHosts, 'extraHosts').map(parseAddHost) } : {}),
+    ...(r.shmSize !== undefined ? { shmSize: parseShmSize(r.shmSize) } : {}),
+    ...(r.ulimits !== undefined ? { ulimits: parseUlimits(strArray(r.ulimits, 'ulimits')) } : {}),
   };
+}
+
+/** `--add-host NAME:IP` or `NAME=IP` (the address may be IPv6: split at the first `:` or `=`). */
+export function parseAddHost(spec: string): { host: string; ip: string } {
+  const i = spec.search(/[:=]/);
+  const host = i < 0 ? '' : spec.slice(0, i);
+  const ip = i < 0 ? '' : spec.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  if (ip === 'host-gateway') throw new ValidationError(`invalid --add-host ${JSON.stringify(spec)}: host-gateway is not supported; give the address`);
+  if (!ALIAS.test(host) || isIP(ip) === 0) throw new ValidationError(`invalid --add-host ${JSON.stringify(spec)}: expected NAME:IP (a host name and an IPv4 or IPv6 address)`);
+  return { host, ip };
+}
+
+/** `--shm-size SIZE`: Docker bytes, at least 1 MiB (a /dev/shm smaller than a page table entry helps no one). */
+export function parseShmSize(v: unknown): number {
+  const n = parseDockerBytes(typeof v === 'number' ? v : str(v, 'shmSize'), '--shm-size');
+  if (n < 1024 * 1024) throw new ValidationError(`invalid --shm-size ${JSON.stringify(v)}: at least 1m`);
+  return n;
+}
+
+/** Docker's --ulimit names (Go's, without RLIMIT_). */
+export const ULIMIT_NAMES = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'] as const;
+
+/** `--ulimit nofile=1024:2048`, `--ulimit nproc=64` (soft = hard), `-1` unlimited; each name once. */
+export function parseUlimits(specs: readonly string[]): Ulimit[] {
+  const out = new Map<string, Ulimit>();
+  for (const spec of specs) {
+    const m = /^([a-z]+)=(-1|\d{1,19})(?::(-1|\d{1,19}))?$/.exec(spec.trim());
+    const bad = (why: string) => new ValidationError(`invalid --ulimit ${JSON.stringify(spec)}: ${why}`);
+    if (!m) throw bad('expected NAME=SOFT[:HARD], e.g. nofile=1024:2048');
+    const name = m[1]!;
+    if (!(ULIMIT_NAMES as readonly string[]).includes(name)) throw bad(`unknown name ${name} (${ULIMIT_NAMES.join(', ')})`);
+    const soft = Number(m[2]);
+    const hard = m[3] === undefined ? soft : Number(m[3]);
+    if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard)) throw bad('value too large');
+    if (hard !== -1 && (soft === -1 || soft > hard)) throw bad('the soft limit is above the hard one');
+    if (out.has(name)) throw bad(`${name} is given twice`);
+    out.set(name, { name, soft, hard });
+  }
+  return [...out.values()];
 }
 
 /** `--stop-timeout N`: whole seconds, 0 to 86400. */

@@ -3,7 +3,18 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corral, inspect, uniqueName } from '../support/corral.js';
 
-describe('run flags: --stop-timeout, --log-opt', () => {
+describe('run flags: --stop-timeout, --log-opt, --add-host, --shm-size, --ulimit', () => {
+  it('--add-host, --shm-size and --ulimit reach the container', async () => {
+    const r = await corral(['run', '--rm', '--add-host', 'db.internal:10.1.2.3', '--add-host', 'v6=fd00::5', '--shm-size', '8m', '--ulimit', 'nofile=321:654', '--ulimit', 'nproc=500:600',
+      'busybox', 'sh', '-c', 'grep -E "internal|v6" /etc/hosts; grep " /dev/shm " /proc/mounts | grep -o "size=[0-9a-z]*"; grep -E "open files|processes" /proc/self/limits | tr -s " "']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('10.1.2.3\tdb.internal\n');
+    expect(r.stdout).toContain('fd00::5\tv6\n');
+    expect(r.stdout).toContain('size=8192k\n');
+    expect(r.stdout).toContain('Max open files 321 654 files');
+    expect(r.stdout).toContain('Max processes 500 600 processes');
+  });
+
   it('--stop-timeout is what stop waits when not given -t', async () => {
     const name = uniqueName('stop-timeout');
     // PID 1 has no SIGTERM handler: only SIGKILL ends it, after the timeout.
@@ -46,6 +57,11 @@ describe('run flags: --stop-timeout, --log-opt', () => {
       [['--log-opt', 'max-file=0'], /invalid --log-opt max-file=0/],
       [['--log-opt', 'mode=non-blocking'], /unknown --log-opt "mode"/],
       [['--log-opt', 'max-size'], /invalid --log-opt "max-size": expected KEY=VALUE/],
+      [['--add-host', 'nohost'], /invalid --add-host "nohost": expected NAME:IP/],
+      [['--add-host', 'gw:host-gateway'], /host-gateway is not supported/],
+      [['--shm-size', '1k'], /invalid --shm-size "1k": at least 1m/],
+      [['--ulimit', 'files=10'], /invalid --ulimit "files=10": unknown name files/],
+      [['--ulimit', 'nofile=10:5'], /soft limit is above the hard one/],
     ];
     for (const [flags, message] of cases) {
       const r = await corral(['run', '--rm', ...flags, 'busybox', 'true']);

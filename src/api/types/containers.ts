@@ -95,6 +95,21 @@ export interface CreateRequest {
   stopTimeout?: number;
   /** Docker's `--log-opt KEY=VALUE`: `max-size` (Docker bytes) and `max-file` (1-1000). */
   logOpts?: Record<string, string>;
+  /** Docker's `--add-host NAME:IP` (or `NAME=IP`): more lines in the container's /etc/hosts. */
+  extraHosts?: string[];
+  /** Docker's `--shm-size SIZE` (Docker bytes): the size of /dev/shm (default 64m). */
+  shmSize?: string;
+  /** Docker's `--ulimit NAME=SOFT[:HARD]` (`-1`: unlimited). */
+  ulimits?: string[];
+}
+
+/** A resource limit of the container's processes (setrlimit), set before its program runs. */
+export interface Ulimit {
+  /** Docker's name: nofile, nproc, core, memlock, stack, … */
+  name: string;
+  /** -1: unlimited. */
+  soft: number;
+  hard: number;
 }
 
 /** The container's log cap (Docker json-file's max-size/max-file); absent: the installation's. */
@@ -168,6 +183,12 @@ export interface ContainerConfig {
   stopTimeout?: number | null;
   /** `--log-opt max-size=/max-file=`; absent or null: the installation's cap (20 MiB × 5 by default). */
   logOptions?: LogOptions | null;
+  /** `--add-host`; absent: none. */
+  extraHosts?: { host: string; ip: string }[];
+  /** `--shm-size` in bytes; absent or null: 64 MiB. */
+  shmSize?: number | null;
+  /** `--ulimit`; absent: the limits corrald's own processes have. */
+  ulimits?: Ulimit[];
 }
 
 /** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */

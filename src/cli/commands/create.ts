@@ -22,6 +22,9 @@ export interface ContainerFlags extends LimitFlags {
   volume?: string[];
   mount?: string[];
   stopTimeout?: string;
+  addHost?: string[];
+  shmSize?: string;
+  ulimit?: string[];
   logOpt?: string[];
   tmpfs?: string[];
   userns?: string;
@@ -66,6 +69,9 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'a bind, a named volume or a tmpfs, spelled as Docker\'s --mount (repeatable)', collect)
     .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL when not given -t (default 10)')
     .option('--log-opt <key=value>', 'max-size=SIZE (e.g. 10m) and max-file=N: the log is rotated past max-size, max-file files kept (default 20m and 5) (repeatable)', collect)
+    .option('--add-host <name:ip>', 'a line in the container\'s /etc/hosts (repeatable)', collect)
+    .option('--shm-size <size>', 'size of /dev/shm, e.g. 256m (default 64m)')
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit of the container\'s processes, e.g. nofile=1024:2048 (-1: unlimited) (repeatable)', collect)
     .option('--tmpfs <path[:options]>', 'a tmpfs on path (options: size=64m, mode=1777, exec, ro; default noexec) (repeatable)', collect)
     .option('--userns <mode>', 'host: share the host\'s user namespace (container root is host root); default: a private one')
     .option('--cap-add <cap>', 'add a capability (repeatable)', collect)
@@ -113,6 +119,9 @@ export function toCreateRequest(
   if (f.readOnly) req.readOnly = true;
   const volumes = [...(f.volume ?? []).map((v) => parseVolume(v, cwd)), ...(f.mount ?? []).map((m) => parseMount(m, cwd)), ...(f.tmpfs ?? []).map(parseTmpfs)];
   if (volumes.length > 0) req.volumes = volumes;
+  if (f.addHost?.length) req.extraHosts = f.addHost;
+  if (f.shmSize !== undefined) req.shmSize = f.shmSize;
+  if (f.ulimit?.length) req.ulimits = f.ulimit;
   if (f.stopTimeout !== undefined) req.stopTimeout = /^\d+$/.test(f.stopTimeout) ? Number(f.stopTimeout) : (f.stopTimeout as unknown as number);
   if (f.logOpt?.length) req.logOpts = Object.fromEntries(f.logOpt.map((o) => {
     const eq = o.indexOf('=');
