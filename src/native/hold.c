@@ -87,7 +87,7 @@ int hold_main(int argc, char **argv) {
       int idmap = strcmp(mode, "rw,idmap") == 0 || strcmp(mode, "ro,idmap") == 0;
       if (strcmp(mode, "rw") != 0 && strcmp(mode, "ro") != 0 && !idmap) return usage("--bind mode must be rw or ro[,idmap]");
       if (v[0] != '/') return usage("--bind source not absolute");
-      m.binds[m.nbinds++] = (struct bind){v, argv[i + 2], mode[1] == 'o', idmap};
+      m.binds[m.nbinds++] = (struct bind){.src = v, .dst = argv[i + 2], .ro = mode[1] == 'o', .idmap = idmap, .tree = -1};
     } else return usage("unknown option");
     i += need;
   }

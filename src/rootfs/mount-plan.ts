@@ -6,7 +6,7 @@ import type { LayerLayout } from './layout.js';
  * The mounts the init stage makes for a container, in order (src/native/rootfs.c and mounts.c do
  * them; this is what `inspect` shows, and it must say the same).
  */
-export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[]; shmSize?: number | null }, lower: string[], l: LayerLayout): MountInfo[] {
+export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[]; shmSize?: number | null }, lower: string[], l: LayerLayout, lxcfs: readonly { source: string; target: string }[] = []): MountInfo[] {
   const m: MountInfo[] = [
     { type: 'overlay', source: 'overlay', destination: '/', options: [`lowerdir=${lower.join(':')}`, `upperdir=${l.upper}`, `workdir=${l.work}`, 'nodev', ...(c.readOnly ? ['ro'] : [])] },
     { type: 'proc', source: 'proc', destination: '/proc', options: ['nosuid', 'nodev', 'noexec'] },
@@ -16,6 +16,7 @@ export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[]; shmSize
     { type: 'tmpfs', source: 'shm', destination: '/dev/shm', options: ['nosuid', 'nodev', 'noexec', `size=${c.shmSize ? `${c.shmSize}` : '64m'}`] },
     { type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', options: ['nosuid', 'nodev', 'noexec'] },
   ];
+  for (const b of lxcfs) m.push({ type: 'bind', source: b.source, destination: b.target, options: ['nosuid', 'nodev', 'ro', 'lxcfs'] });
   for (const v of c.volumes) if (v.type !== 'tmpfs') m.push({ type: 'bind', source: v.source, destination: v.target, options: ['rbind', 'nosuid', 'nodev', v.readOnly ? 'ro' : 'rw', ...(v.idmap ? ['idmap'] : [])] });
   for (const v of c.volumes) if (v.type === 'tmpfs') m.push({ type: 'tmpfs', source: 'tmpfs', destination: v.target, options: ['nosuid', 'nodev', ...(v.tmpfsOptions ?? '').split(',').filter(Boolean), ...(v.readOnly && !(v.tmpfsOptions ?? '').split(',').includes('ro') ? ['ro'] : [])] });
   for (const p of MASKED_PATHS) {

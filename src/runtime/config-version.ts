@@ -6,7 +6,7 @@ import { HOST_USERNS, NONE_NETWORK_CONFIG } from './spec.js';
  * config.json carries a `version`; each migration takes a record one version up. A record newer
  * than this build reads is not guessed at: the container is quarantined, never rewritten.
  */
-export const CONFIG_VERSION = 4;
+export const CONFIG_VERSION = 5;
 
 type Raw = Record<string, unknown>;
 
@@ -29,7 +29,10 @@ const MIGRATIONS: readonly ((c: Raw) => Raw)[] = [
   // 2 → 3: records written before user namespaces existed share the host's (their upper layer is
   // owned by host root, which no private range could write).
   (c) => ({ ...c, userns: c.userns ?? HOST_USERNS }),
-  // 3 → 4: volumes gained a `type` (named volumes, tmpfs) and containers optional settings (stop
+  // 3 → 4: records written before system containers and --stop-signal ran their program, and
+  // stop sent SIGTERM.
+  (c) => ({ ...c, boot: c.boot ?? false, stopSignal: c.stopSignal ?? 'SIGTERM' }),
+  // 4 → 5: volumes gained a `type` (named volumes, tmpfs) and containers optional settings (stop
   // timeout, log options, extra hosts, shm size, ulimits); a record without them has binds only and
   // the defaults, which is what their absence means. Bumped so an older Corral quarantines a
   // record with a tmpfs or a named volume instead of mounting it wrongly.

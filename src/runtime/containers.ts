@@ -29,7 +29,7 @@ import { Supervisor } from './supervisor.js';
 import { DEFAULT_STOP_TIMEOUT_S } from './defaults.js';
 import type { Volumes } from './volumes.js';
 
-export type { EventSink, Logger, ProcessSeam, RuntimeDeps, StartOptions, TemplateSource } from './lifecycle/context.js';
+export type { EventSink, Logger, LxcfsSource, ProcessSeam, RuntimeDeps, StartOptions, TemplateSource } from './lifecycle/context.js';
 export { oomMessage } from './lifecycle/inspect.js';
 
 /**
@@ -68,6 +68,7 @@ export class Containers {
           await startLocked(rt, c, {});
         }),
       onRestart: (c, attempt) => deps.events?.record('restart', c, { attempt, policy: formatRestartPolicy(c.restartPolicy) }),
+      onReboot: (c) => deps.events?.record('restart', c, { reason: 'reboot' }),
     });
     rt.health = new HealthMonitor({
       store: rt.store,

@@ -23,7 +23,7 @@ export function holdArgv(c: ContainerConfig, layout: RootfsLayout, etc: readonly
   args.push('--upper', layout.upper, '--work', layout.work);
   const own = c.userns.mode === 'private';
   // Files corrald writes at start (hosts, resolv.conf) may not exist yet: they are not there to copy.
-  for (const b of etc) if (existsSync(b.source)) args.push('--bind', b.source, b.target, own ? 'rw,idmap' : 'rw');
+  for (const b of etc) if (existsSync(b.source)) args.push('--bind', b.source, b.target, b.readOnly ? 'ro' : own ? 'rw,idmap' : 'rw');
   // A tmpfs holds nothing while the container is stopped: it is not there to copy.
   for (const v of c.volumes) if (v.type !== 'tmpfs') args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
   return args;

@@ -82,6 +82,8 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /** false (`--no-lxcfs`): the container sees the host's /proc/meminfo, cpuinfo, uptime, ... (docs/vps.md). */
+  lxcfs?: boolean;
   /** Docker's `--storage-opt KEY=VALUE`: `size` (e.g. `10G`) gives the container a disk of its own. */
   storageOpt?: Record<string, string>;
   /**
@@ -91,6 +93,13 @@ export interface CreateRequest {
   securityOpt?: string[];
   /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
   seccompSource?: string;
+  /**
+   * A system container (`--boot`): the template's `/sbin/init` runs as PID 1 with what systemd's
+   * container interface asks for (docs/vps.md, "System containers").
+   */
+  boot?: boolean;
+  /** The signal `stop` sends first (Docker's `--stop-signal`): a name (`SIGTERM`, `RTMIN+3`) or a number. */
+  stopSignal?: string;
   /** Docker's `--stop-timeout`: seconds `stop` waits before SIGKILL when not told (default 10). */
   stopTimeout?: number;
   /** Docker's `--log-opt KEY=VALUE`: `max-size` (Docker bytes) and `max-file` (1-1000). */
@@ -174,11 +183,17 @@ export interface ContainerConfig {
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
+  /** false: no LXCFS binds (`--no-lxcfs`); absent: bound when corrald runs lxcfs. */
+  lxcfs?: false;
   seccomp: SeccompConfig;
   userns: UsernsConfig;
   createdAt: string;
   /** `--storage-opt size=`: a disk of its own; absent or null: the writable layer shares the data root. */
   storage?: DiskConfig | null;
+  /** A system container: PID 1 is the template's init, booted (`--boot`). */
+  boot: boolean;
+  /** What `stop` sends first, normalized (`SIGTERM`, `SIGRTMIN+3`, or a number as text). */
+  stopSignal: string;
   /** `--stop-timeout`; absent or null: 10 s. */
   stopTimeout?: number | null;
   /** `--log-opt max-size=/max-file=`; absent or null: the installation's cap (20 MiB × 5 by default). */
@@ -309,4 +324,6 @@ export interface ContainerSummary {
   ports: PortBinding[];
   /** The manifest the container came from (its `corral.manifest` label), if any. */
   manifest: string | null;
+  /** Its labels (`ps --filter label=`, `{{.Labels}}`). */
+  labels: Record<string, string>;
 }

@@ -5,11 +5,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PathStat } from '../../api/types.js';
 import { CorralError, fsError, isErrno, NotFoundError, ValidationError } from '../../errors.js';
-import { forEachEntry } from '../../rootfs/archive/extract.js';
-import { entryComponents } from '../../rootfs/archive/entry-path.js';
-import { ArchiveError } from '../../rootfs/archive/errors.js';
-import { packTree } from '../../rootfs/archive/tar-writer.js';
-import { TreeWriter } from '../../rootfs/archive/tree-writer.js';
 import type { Context } from '../context.js';
 import { withExamples } from '../examples.js';
 
@@ -57,8 +52,21 @@ export async function cp(ctx: Context, req: CpRequest): Promise<number> {
   return copyIn(ctx, src.path, dest.container!, dest.path, req);
 }
 
+/** The archive code, loaded only by `cp` (the CLI's start-up graph stays small). */
+const archive = async () => {
+  const [{ forEachEntry }, { entryComponents }, { ArchiveError }, { packTree }, { TreeWriter }] = await Promise.all([
+    import('../../rootfs/archive/extract.js'),
+    import('../../rootfs/archive/entry-path.js'),
+    import('../../rootfs/archive/errors.js'),
+    import('../../rootfs/archive/tar-writer.js'),
+    import('../../rootfs/archive/tree-writer.js'),
+  ]);
+  return { forEachEntry, entryComponents, ArchiveError, packTree, TreeWriter };
+};
+
 async function copyOut(ctx: Context, ref: string, path: string, dest: string, req: CpRequest): Promise<number> {
   const client = await ctx.client();
+  const { forEachEntry, entryComponents, ArchiveError, TreeWriter } = await archive();
   if (dest === '-') {
     if (ctx.io.stdout.isTTY) throw new ValidationError('cp: refusing to write a tar archive to a terminal; redirect stdout or name a host path');
     const { body } = await client.copyOut(ref, path);
@@ -106,6 +114,7 @@ async function copyOut(ctx: Context, ref: string, path: string, dest: string, re
 
 async function copyIn(ctx: Context, src: string, ref: string, path: string, req: CpRequest): Promise<number> {
   const client = await ctx.client();
+  const { packTree } = await archive();
   if (src === '-') {
     if (ctx.io.stdin.isTTY) throw new ValidationError('cp: no tar archive on stdin (it is a terminal): pipe one in, or name a host path');
     const res = await client.copyIn(ref, path, ctx.io.stdin, { archive: req.archive });
