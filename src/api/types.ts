@@ -4,6 +4,8 @@
  * constants only: src/api imports nothing but src/errors.ts, so every module may import it.
  */
 export * from './types/containers.js';
+export * from './types/copy.js';
+export * from './types/volumes.js';
 export * from './types/events.js';
 export * from './types/exec.js';
 export * from './types/limits.js';

@@ -107,6 +107,11 @@ export function parseVolume(spec: string, cwd: string = process.cwd()): VolumeSp
     else if (o === 'idmap') idmap = true;
     else throw bad(`unknown mode ${JSON.stringify(o)} (use ro or rw, and idmap)`);
   }
+  // Docker's rule: a source without a `/` (and not `.`/`~`-relative) is a named volume.
+  if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host) && host !== '.' && host !== '..') {
+    if (idmap) throw bad('idmap is for host paths (a named volume is idmapped by itself)');
+    return { type: 'volume', source: host, target, readOnly: mode === 'ro' };
+  }
   const source = resolve(cwd, host);
   try {
     statSync(source);
@@ -120,4 +125,56 @@ export function parseVolume(spec: string, cwd: string = process.cwd()): VolumeSp
 export function errnoText(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+}
+
+/**
+ * Docker's `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly]` (also src, dst,
+ * destination, ro, readonly=true|false, tmpfs-size=, tmpfs-mode=).
+ */
+export function parseMount(spec: string, cwd: string = process.cwd()): VolumeSpec {
+  const bad = (why: string) => new ValidationError(`invalid --mount ${JSON.stringify(spec)}: ${why}`, { mount: spec });
+  let type = 'volume';
+  let source: string | undefined;
+  let target: string | undefined;
+  let readOnly = false;
+  const tmpfs: string[] = [];
+  for (const field of spec.split(',')) {
+    const eq = field.indexOf('=');
+    const k = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const v = eq < 0 ? undefined : field.slice(eq + 1);
+    if (k === 'type') type = v ?? '';
+    else if (k === 'source' || k === 'src') source = v;
+    else if (k === 'target' || k === 'dst' || k === 'destination') target = v;
+    else if (k === 'readonly' || k === 'ro') {
+      if (v !== undefined && !['true', 'false', '1', '0'].includes(v)) throw bad(`${k}=${v}: true or false`);
+      readOnly = v === undefined || v === 'true' || v === '1';
+    } else if (k === 'tmpfs-size') tmpfs.push(`size=${v ?? ''}`);
+    else if (k === 'tmpfs-mode') tmpfs.push(`mode=${v ?? ''}`);
+    else throw bad(`unknown field ${JSON.stringify(k)} (type, source, target, readonly, tmpfs-size, tmpfs-mode)`);
+  }
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw bad(`type ${JSON.stringify(type)}: bind, volume or tmpfs`);
+  if (!target) throw bad('target is required');
+  if (!isAbsolute(target)) throw bad(`target ${JSON.stringify(target)} is not absolute`);
+  if (tmpfs.length > 0 && type !== 'tmpfs') throw bad('tmpfs-size and tmpfs-mode are for type=tmpfs');
+  if (type === 'tmpfs') {
+    if (source) throw bad('a tmpfs has no source');
+    return { type, source: '', target, readOnly, tmpfsOptions: tmpfs.join(',') };
+  }
+  if (type === 'volume') return { type, source: source ?? '', target, readOnly };
+  if (!source) throw bad('a bind needs a source');
+  const abs = resolve(cwd, source);
+  try {
+    statSync(abs);
+  } catch (err) {
+    throw bad(`source ${abs}: ${errnoText(err)}`);
+  }
+  return { source: abs, target, readOnly };
+}
+
+/** Docker's `--tmpfs PATH[:OPTIONS]`. */
+export function parseTmpfs(spec: string): VolumeSpec {
+  const i = spec.indexOf(':');
+  const target = i < 0 ? spec : spec.slice(0, i);
+  if (!isAbsolute(target)) throw new ValidationError(`invalid --tmpfs ${JSON.stringify(spec)}: ${JSON.stringify(target)} is not an absolute path`, { tmpfs: spec });
+  return { type: 'tmpfs', source: '', target, readOnly: false, tmpfsOptions: i < 0 ? '' : spec.slice(i + 1) };
 }

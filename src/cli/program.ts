@@ -40,6 +40,9 @@ import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpaus
 import { registerTop, top, type TopRequest } from './commands/top.js';
 import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
+import { cp, registerCp, type CpRequest } from './commands/cp.js';
+import { registerSystemPrune, systemPrune, type SystemPruneRequest } from './commands/system-prune.js';
+import { registerVolume, volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm, type VolumeCreateCommandRequest, type VolumeInspectRequest, type VolumeLsRequest, type VolumePruneCommandRequest, type VolumeRmRequest } from './commands/volume.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
@@ -94,6 +97,13 @@ export interface Requests {
   top: TopRequest;
   port: PortRequest;
   diff: DiffRequest;
+  cp: CpRequest;
+  'system prune': SystemPruneRequest;
+  'volume create': VolumeCreateCommandRequest;
+  'volume ls': VolumeLsRequest;
+  'volume inspect': VolumeInspectRequest;
+  'volume rm': VolumeRmRequest;
+  'volume prune': VolumePruneCommandRequest;
   'container prune': ContainerPruneRequest;
   'system df': SystemDfRequest;
   completion: CompletionRequest;
@@ -147,6 +157,13 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   top,
   port,
   diff,
+  cp,
+  'system prune': systemPrune,
+  'volume create': volumeCreate,
+  'volume ls': volumeLs,
+  'volume inspect': volumeInspect,
+  'volume rm': volumeRm,
+  'volume prune': volumePrune,
   'container prune': containerPrune,
   'system df': systemDf,
   completion,
@@ -215,8 +232,11 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerTop(program, to('top'));
   registerPort(program, to('port'));
   registerDiff(program, to('diff'));
+  registerCp(program, to('cp'));
+  registerVolume(program, { create: to('volume create'), ls: to('volume ls'), inspect: to('volume inspect'), rm: to('volume rm'), prune: to('volume prune') });
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
+  registerSystemPrune(program, to('system prune'));
   registerCompletion(program, to('completion'));
   addExamples(program);
   hardenParsing(program);

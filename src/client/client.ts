@@ -20,7 +20,9 @@ import type {
 import type { IncomingMessage } from 'node:http';
 import { CorralError, type ErrorCode } from '../errors.js';
 import { HttpTransport } from './http.js';
-import type { ContainerChange, ContainerTop, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
+import { uploadArchive } from './template-import.js';
+import type { Readable } from 'node:stream';
+import type { ContainerChange, ContainerTop, CopyInResult, PathStat, VolumeCreateRequest, VolumeInfo, VolumePruneReport, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -150,6 +152,40 @@ export class CorralClient {
 
   top(ref: string, psArgs: readonly string[] = []): Promise<ContainerTop> {
     return this.http.json('GET', `${container(ref)}/top${query({ ps_args: psArgs.length > 0 ? psArgs.join(' ') : undefined })}`);
+  }
+
+  volumes(): Promise<VolumeInfo[]> {
+    return this.http.json('GET', '/v1/volumes');
+  }
+  volumeCreate(req: VolumeCreateRequest): Promise<VolumeInfo> {
+    return this.http.json('POST', '/v1/volumes', { body: req });
+  }
+  volumeInspect(name: string): Promise<VolumeInfo> {
+    return this.http.json('GET', `/v1/volumes/${encodeURIComponent(name)}`);
+  }
+  async volumeRemove(name: string): Promise<void> {
+    await this.http.json('DELETE', `/v1/volumes/${encodeURIComponent(name)}`);
+  }
+  volumePrune(): Promise<VolumePruneReport> {
+    return this.http.json('POST', '/v1/volumes/prune');
+  }
+
+  /** A path in the container (`corral cp`), its last component not followed. */
+  pathStat(ref: string, path: string): Promise<PathStat> {
+    return this.http.json('GET', `${container(ref)}/archive/stat${query({ path })}`);
+  }
+
+  /** A path in the container as a tar stream, and its stat. */
+  async copyOut(ref: string, path: string): Promise<{ stat: PathStat; body: IncomingMessage }> {
+    const body = await this.http.stream('GET', `${container(ref)}/archive${query({ path })}`);
+    const raw = body.headers['x-corral-path-stat'];
+    const stat = JSON.parse(Buffer.from(typeof raw === 'string' ? raw : '', 'base64').toString('utf8') || '{}') as PathStat;
+    return { stat, body };
+  }
+
+  /** A tar stream written into the directory `path` of the container. */
+  copyIn(ref: string, path: string, body: Readable, opts: { archive?: boolean } = {}): Promise<CopyInResult> {
+    return uploadArchive<CopyInResult>(this.http.socketPath, `${container(ref)}/archive${query({ path, archive: opts.archive || undefined })}`, body, 'PUT');
   }
 
   changes(ref: string): Promise<ContainerChange[]> {

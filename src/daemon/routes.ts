@@ -5,7 +5,6 @@ import type { CorralPaths } from '../config.js';
 import type { Containers } from '../runtime/containers.js';
 import type { Logger } from '../util/logger.js';
 import { followLog, readLog, type LogRecord } from '../runtime/logs/index.js';
-import { DEFAULT_STOP_TIMEOUT_S } from '../runtime/defaults.js';
 import type { ExecSessions } from './exec-sessions.js';
 import { acceptUpgrade, queryBool, queryInt, readJson, rejectUpgrade, sendJson } from './http.js';
 import { Router } from './router.js';
@@ -18,6 +17,8 @@ import { parseTimeArg } from '../util/time.js';
 import { StoreTarget } from '../rootfs/archive/store-target.js';
 import { registerTemplateImportRoutes } from './routes-templates-import.js';
 import { registerDockerVerbRoutes } from './routes-docker-verbs.js';
+import { registerCopyRoutes } from './routes-copy.js';
+import { registerVolumeRoutes } from './routes-volumes.js';
 
 export const VERSION = '0.1.0';
 export const API_VERSION = 'v1';
@@ -37,7 +38,8 @@ export interface RouteDeps {
 export function buildRouter(d: RouteDeps): Router {
   const r = new Router();
   const c = d.containers;
-  const timeout = (q: URLSearchParams): number => queryInt(q.get('timeout') ?? q.get('t'), 'timeout', 0, 86_400) ?? DEFAULT_STOP_TIMEOUT_S;
+  // Absent: the container's --stop-timeout, else 10 s.
+  const timeout = (q: URLSearchParams): number | undefined => queryInt(q.get('timeout') ?? q.get('t'), 'timeout', 0, 86_400);
 
   r.on('GET', '/v1/version', async (_ctx, res) => {
     const v: VersionInfo = {
@@ -173,6 +175,8 @@ export function buildRouter(d: RouteDeps): Router {
     sendJson(res, 200, await c.update(ctx.params.ref!, await readJson(ctx.req)));
   });
   registerDockerVerbRoutes(r, c, d.templates);
+  registerCopyRoutes(r, c);
+  registerVolumeRoutes(r, c.volumes);
   r.on('GET', '/v1/containers/:ref/stats', async (ctx, res) => sendJson(res, 200, await c.stats(ctx.params.ref!)));
   r.on('POST', '/v1/containers/:ref/exec', async (ctx, res) => {
     sendJson(res, 201, { id: await d.exec.create(ctx.params.ref!, await readJson(ctx.req)) });

@@ -119,15 +119,27 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   // Corral's own files (hosts, resolv.conf) stay writable by container root, as without a user
   // namespace; read-only binds (LXCFS' files, a FUSE mount) are bound as they are.
   for (const b of etc) args.push('--bind', b.source, b.target, b.readOnly ? 'ro' : own ? 'rw,idmap' : 'rw');
-  for (const v of c.volumes) args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
+  for (const v of c.volumes) if (v.type !== 'tmpfs') args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
+  for (const v of c.volumes) if (v.type === 'tmpfs') args.push('--tmpfs', v.target, ...tmpfsArgs(v.tmpfsOptions ?? '', v.readOnly));
   for (const m of MASKED_PATHS) args.push('--mask', m);
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
+  if (c.shmSize) args.push('--shm-size', String(c.shmSize));
+  for (const u of c.ulimits ?? []) args.push('--rlimit', u.name, String(u.soft), String(u.hard));
   // A system container: /run, /run/lock, /tmp and its own cgroup tree (docs/shim.md, step 5b).
   if (c.boot) args.push('--boot');
   args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
+}
+
+/** `--tmpfs PATH FLAGS DATA`'s FLAGS (ro, noexec; `-` for none) and DATA (`-` for none) from normalized options. */
+export function tmpfsArgs(options: string, readOnly: boolean): [string, string] {
+  const opts = options.split(',').filter(Boolean);
+  const flags = opts.filter((o) => o === 'ro' || o === 'noexec');
+  if (readOnly && !flags.includes('ro')) flags.push('ro');
+  const data = opts.filter((o) => o.includes('='));
+  return [flags.join(',') || '-', data.join(',') || '-'];
 }
 
 /**

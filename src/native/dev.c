@@ -33,6 +33,8 @@ static int console(int rootfd) {
   return mount_bind(rootfd, path, -1, "/dev/console", CREATE_FILE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
 }
 
+const char *dev_shm_size = NULL;
+
 int dev_setup(int rootfd, int tty) {
   const unsigned long fsflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (mount_fs(rootfd, "/dev", "tmpfs", fsflags, "mode=755,size=64k") < 0) return -1;
@@ -46,7 +48,9 @@ int dev_setup(int rootfd, int tty) {
   }
   if (mount_fs(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
     return -1;
-  if (mount_fs(rootfd, "/dev/shm", "tmpfs", fsflags, "mode=1777,size=64m") < 0) return -1;
+  char shm[64];
+  snprintf(shm, sizeof shm, "mode=1777,size=%s", dev_shm_size ? dev_shm_size : "64m");
+  if (mount_fs(rootfd, "/dev/shm", "tmpfs", fsflags, shm) < 0) return -1;
   if (mount_fs(rootfd, "/dev/mqueue", "mqueue", fsflags, NULL) < 0) return -1;
 
   int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, CREATE_NONE);

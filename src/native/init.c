@@ -2,6 +2,7 @@
 #include "init.h"
 #include "net.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -28,7 +30,30 @@ struct init_opts {
   int unshare;  /* --unshare LIST: CLONE_NEW* flags to unshare ourselves */
   const char *unshare_list;
   struct process p;
+  struct { int resource; const char *name; rlim_t soft, hard; } rlimits[16];
+  size_t nrlimits;
 };
+
+static const struct {
+  const char *name;
+  int resource;
+} rlimit_names[] = {
+    {"as", RLIMIT_AS},         {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},       {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE},   {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+    {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+};
+
+/* "-1" is unlimited. */
+static int parse_rlim(const char *s, rlim_t *out) {
+  if (strcmp(s, "-1") == 0) return *out = RLIM_INFINITY, 0;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || !*s || *end || s[0] == '-') return -1;
+  *out = (rlim_t)v;
+  return 0;
+}
 
 static const struct {
   const char *name;
@@ -59,7 +84,8 @@ static int parse(int argc, char **argv, struct init_opts *o) {
   m->masks = calloc((size_t)argc, sizeof *m->masks);
   m->ro_paths = calloc((size_t)argc, sizeof *m->ro_paths);
   m->binds = calloc((size_t)argc, sizeof *m->binds);
-  if (!m->lower || !m->masks || !m->ro_paths || !m->binds || process_alloc(&o->p, argc) < 0)
+  m->tmpfs = calloc((size_t)argc, sizeof *m->tmpfs);
+  if (!m->lower || !m->masks || !m->ro_paths || !m->binds || !m->tmpfs || process_alloc(&o->p, argc) < 0)
     return failx("out of memory");
 
   int i;
@@ -84,7 +110,7 @@ static int parse(int argc, char **argv, struct init_opts *o) {
       o->boot = 1;
       continue;
     }
-    int need = strcmp(opt, "--bind") == 0 ? 3 : 1;
+    int need = strcmp(opt, "--bind") == 0 || strcmp(opt, "--tmpfs") == 0 || strcmp(opt, "--rlimit") == 0 ? 3 : 1;
     if (i + need >= argc) return failx("init: option %s needs %d value(s)", opt, need);
     const char *v = argv[i + 1];
     if (strcmp(opt, "--rootfs") == 0) m->rootfs = v;
@@ -97,6 +123,34 @@ static int parse(int argc, char **argv, struct init_opts *o) {
     else if (strcmp(opt, "--unshare") == 0) {
       if (parse_namespaces(v, &o->unshare) < 0) return -1;
       o->unshare_list = v;
+    } else if (strcmp(opt, "--shm-size") == 0) {
+      dev_shm_size = v;
+    } else if (strcmp(opt, "--rlimit") == 0) {
+      /* --rlimit NAME SOFT HARD, set by this stage (still host root, so a hard limit may be
+       * raised) and inherited by PID 1. */
+      size_t k = 0;
+      while (k < sizeof rlimit_names / sizeof rlimit_names[0] && strcmp(rlimit_names[k].name, v) != 0) k++;
+      if (k == sizeof rlimit_names / sizeof rlimit_names[0]) return failx("init: --rlimit %s: unknown limit", v);
+      if (o->nrlimits == sizeof o->rlimits / sizeof o->rlimits[0]) return failx("init: --rlimit %s: too many limits", v);
+      rlim_t soft, hard;
+      if (parse_rlim(argv[i + 2], &soft) < 0 || parse_rlim(argv[i + 3], &hard) < 0)
+        return failx("init: --rlimit %s %s %s: not a number or -1", v, argv[i + 2], argv[i + 3]);
+      o->rlimits[o->nrlimits].resource = rlimit_names[k].resource;
+      o->rlimits[o->nrlimits].name = v;
+      o->rlimits[o->nrlimits].soft = soft, o->rlimits[o->nrlimits].hard = hard;
+      o->nrlimits++;
+    } else if (strcmp(opt, "--tmpfs") == 0) {
+      /* FLAGS: "-" or a comma list of ro, noexec; DATA: tmpfs options or "-". */
+      unsigned long fl = 0;
+      char buf[64];
+      if (snprintf(buf, sizeof buf, "%s", argv[i + 2]) >= (int)sizeof buf) return failx("init: --tmpfs %s: flags too long", v);
+      for (char *save, *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        if (strcmp(f, "ro") == 0) fl |= MS_RDONLY;
+        else if (strcmp(f, "noexec") == 0) fl |= MS_NOEXEC;
+        else if (strcmp(f, "-") != 0) return failx("init: --tmpfs %s: unknown flag %s (ro, noexec)", v, f);
+      }
+      if (v[0] != '/') return failx("init: --tmpfs %s: not absolute", v);
+      m->tmpfs[m->ntmpfs++] = (struct tmpfs_mount){v, fl, strcmp(argv[i + 3], "-") == 0 ? NULL : argv[i + 3]};
     } else if (need == 3) {
       const char *mode = argv[i + 3];
       int idmap = strcmp(mode, "rw,idmap") == 0 || strcmp(mode, "ro,idmap") == 0;
@@ -150,6 +204,7 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
     step(dev_setup(rootfd, o->m.tty));
     step(mount_user_binds(rootfd, &o->m));
   }
+  step(mount_tmpfs(rootfd, &o->m));
   if (o->boot) step(boot_mounts(rootfd));
   step(mount_masks(rootfd, &o->m));
   /* 6-7. */
@@ -217,6 +272,12 @@ int init_main(int argc, char **argv) {
   static struct init_opts o;
   sync_init();
   if (parse(argc, argv, &o) < 0) sync_die(1);
+  for (size_t k = 0; k < o.nrlimits; k++) {
+    struct rlimit rl = {o.rlimits[k].soft, o.rlimits[k].hard};
+    if (setrlimit(o.rlimits[k].resource, &rl) < 0)
+      step(errno == EPERM ? failx("setrlimit %s: Operation not permitted (raising a hard limit needs CAP_SYS_RESOURCE, which corrald lacks here)", o.rlimits[k].name)
+                          : fail("setrlimit %s", o.rlimits[k].name));
+  }
   if (o.userns) privileged(&o);
   /* 0f. (the user namespace's own, with --userns) */
   if (o.unshare && unshare(o.unshare) < 0) step(fail("unshare %s", o.unshare_list));

@@ -174,6 +174,14 @@ int mount_deferred_binds(int rootfd, struct mounts *m) {
   return 0;
 }
 
+int mount_tmpfs(int rootfd, const struct mounts *m) {
+  for (size_t i = 0; i < m->ntmpfs; i++) {
+    const struct tmpfs_mount *t = &m->tmpfs[i];
+    if (mount_fs(rootfd, t->dst, "tmpfs", MS_NOSUID | MS_NODEV | t->flags, t->data) < 0) return -1;
+  }
+  return 0;
+}
+
 int mount_masks(int rootfd, const struct mounts *m) {
   for (size_t i = 0; i < m->nmasks; i++) {
     const char *path = m->masks[i];

@@ -18,8 +18,17 @@ struct bind {
   enum create create; /* what the target is made as if missing, decided with the copy */
 };
 
+/* --tmpfs PATH FLAGS DATA: a tmpfs PID 1 mounts (in the container's user
+ * namespace, so its root and uid=/gid= are the container's ids). */
+struct tmpfs_mount {
+  const char *dst;
+  unsigned long flags; /* MS_* beyond MS_NOSUID | MS_NODEV, which are always set */
+  const char *data;
+};
 struct mounts {
   const char *rootfs;
+  struct tmpfs_mount *tmpfs;
+  size_t ntmpfs;
   const char **lower;
   size_t nlower;
   const char *upper, *work;
@@ -59,6 +68,7 @@ int mount_user_binds(int rootfd, struct mounts *m);
 /* PID 1, after its /proc and /sys: attach the copies mount_user_binds deferred. */
 int mount_deferred_binds(int rootfd, struct mounts *m);
 int mount_masks(int rootfd, const struct mounts *m);
+int mount_tmpfs(int rootfd, const struct mounts *m);
 
 /* rootfs.c */
 int rootfs_mount(const struct mounts *m); /* returns an fd of the new root */
@@ -68,5 +78,6 @@ int rootfs_pivot(int rootfd, int read_only);
 
 /* dev.c */
 int dev_setup(int rootfd, int tty);
+extern const char *dev_shm_size; /* --shm-size BYTES; NULL: 64m */
 
 #endif

@@ -6,7 +6,7 @@ import { HOST_USERNS, NONE_NETWORK_CONFIG } from './spec.js';
  * config.json carries a `version`; each migration takes a record one version up. A record newer
  * than this build reads is not guessed at: the container is quarantined, never rewritten.
  */
-export const CONFIG_VERSION = 4;
+export const CONFIG_VERSION = 5;
 
 type Raw = Record<string, unknown>;
 
@@ -32,6 +32,11 @@ const MIGRATIONS: readonly ((c: Raw) => Raw)[] = [
   // 3 → 4: records written before system containers and --stop-signal ran their program, and
   // stop sent SIGTERM.
   (c) => ({ ...c, boot: c.boot ?? false, stopSignal: c.stopSignal ?? 'SIGTERM' }),
+  // 4 → 5: volumes gained a `type` (named volumes, tmpfs) and containers optional settings (stop
+  // timeout, log options, extra hosts, shm size, ulimits); a record without them has binds only and
+  // the defaults, which is what their absence means. Bumped so an older Corral quarantines a
+  // record with a tmpfs or a named volume instead of mounting it wrongly.
+  (c) => c,
 ];
 
 /** Why a record cannot be read as a container's config, or the config brought up to date. */

@@ -1,5 +1,5 @@
 import type { AppliedSetting } from '../cgroups/limits.js';
-import type { ContainerChange, ContainerTop, DiskUsage, PruneReport, TemplateInfo } from '../api/types.js';
+import type { ContainerChange, ContainerTop, CopyInResult, PathStat, DiskUsage, PruneReport, TemplateInfo } from '../api/types.js';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, StatsSample } from '../api/types.js';
 import { attachSocketPath, exitsDir } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -15,6 +15,7 @@ import { renameContainer } from './lifecycle/rename.js';
 import { pauseContainer, unpauseContainer } from './lifecycle/pause.js';
 import { topContainer } from './lifecycle/top.js';
 import { diffContainer } from './lifecycle/diff.js';
+import { copyIn, copyOut, statPath, type CopyOutResult } from './lifecycle/copy.js';
 import { pruneContainers } from './lifecycle/prune.js';
 import { diskUsage } from './lifecycle/df.js';
 import { startContainer, startLocked } from './lifecycle/start.js';
@@ -25,6 +26,8 @@ import { formatRestartPolicy } from './restart-policy.js';
 import { assertCan } from './status.js';
 import type { ContainerStore } from './store.js';
 import { Supervisor } from './supervisor.js';
+import { DEFAULT_STOP_TIMEOUT_S } from './defaults.js';
+import type { Volumes } from './volumes.js';
 
 export type { EventSink, Logger, LxcfsSource, ProcessSeam, RuntimeDeps, StartOptions, TemplateSource } from './lifecycle/context.js';
 export { oomMessage } from './lifecycle/inspect.js';
@@ -78,8 +81,8 @@ export class Containers {
       },
       onChange: (c, h) => deps.events?.record('health_status', c, { status: h.status, failingStreak: h.failingStreak }),
       act: async (c, action) => {
-        if (action === 'stop') await this.stop(c.id, 10);
-        else if (action === 'restart') await this.restart(c.id, 10);
+        if (action === 'stop') await this.stop(c.id);
+        else if (action === 'restart') await this.restart(c.id);
         // kill: as if it crashed, so the restart policy decides what happens next.
         else await rt.locks.run(c.id, () => signalPid1(rt, c.id, 'SIGKILL'));
       },
@@ -134,8 +137,21 @@ export class Containers {
   top(ref: string, psArgs: readonly string[]): Promise<ContainerTop> {
     return topContainer(this.rt, ref, psArgs);
   }
+  /** Named volumes (src/runtime/volumes.ts). */
+  get volumes(): Volumes {
+    return this.rt.volumes;
+  }
   diff(ref: string): Promise<ContainerChange[]> {
     return diffContainer(this.rt, ref);
+  }
+  statPath(ref: string, path: string): Promise<PathStat> {
+    return statPath(this.rt, ref, path);
+  }
+  copyOut(ref: string, path: string): Promise<CopyOutResult> {
+    return copyOut(this.rt, ref, path);
+  }
+  copyIn(ref: string, path: string, body: AsyncIterable<Buffer>, opts: Parameters<typeof copyIn>[4]): Promise<CopyInResult> {
+    return copyIn(this.rt, ref, path, body, opts);
   }
   diskUsage(templates: readonly TemplateInfo[]): Promise<DiskUsage> {
     return diskUsage(this.rt, templates);
@@ -173,10 +189,11 @@ export class Containers {
   kill(ref: string, signal: NodeJS.Signals | number): Promise<void> {
     return killContainer(this.rt, ref, signal);
   }
-  stop(ref: string, timeoutS: number): Promise<void> {
-    return stopContainer(this.rt, ref, timeoutS);
+  /** Without a timeout: the container's `--stop-timeout`, else 10 s (Docker's rule). */
+  stop(ref: string, timeoutS?: number): Promise<void> {
+    return stopContainer(this.rt, ref, timeoutS ?? this.rt.resolve(ref).stopTimeout ?? DEFAULT_STOP_TIMEOUT_S);
   }
-  async restart(ref: string, timeoutS: number): Promise<ContainerState> {
+  async restart(ref: string, timeoutS?: number): Promise<ContainerState> {
     await this.stop(ref, timeoutS);
     const state = await this.start(ref);
     this.rt.deps.events?.record('restart', this.resolve(ref));

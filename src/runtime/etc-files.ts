@@ -11,7 +11,7 @@ import type { ContainerStore } from './store.js';
  */
 export async function writeEtcFiles(store: ContainerStore, c: ContainerConfig, hostResolvConf = '/etc/resolv.conf'): Promise<EtcBind[]> {
   await atomicWrite(store.file(c.id, 'hostname'), `${c.hostname}\n`, 0o644);
-  await atomicWrite(store.file(c.id, 'hosts'), renderHosts({ hostname: c.hostname, self: null, peers: [] }), 0o644);
+  await atomicWrite(store.file(c.id, 'hosts'), renderHosts({ hostname: c.hostname, self: null, peers: [], extra: c.extraHosts ?? [] }), 0o644);
   await atomicWrite(store.file(c.id, 'resolv.conf'), await resolvConf(hostResolvConf), 0o644);
   return etcBinds(store, c);
 }
@@ -62,11 +62,13 @@ export interface HostsEntry {
  * started, where the hostname is 127.0.1.1 as Debian does); `peers` are the other containers on
  * its networks. `host` (the host's /etc/hosts) is the base in host network mode.
  */
-export function renderHosts(o: { hostname: string; self: HostsEntry | null; peers: readonly HostsEntry[]; host?: string }): string {
+export function renderHosts(o: { hostname: string; self: HostsEntry | null; peers: readonly HostsEntry[]; host?: string; extra?: readonly { host: string; ip: string }[] }): string {
+  // `--add-host` lines come last, as Docker writes them.
+  const extra = (o.extra ?? []).map((e) => `${e.ip}\t${e.host}\n`).join('');
   if (o.host !== undefined) {
     const base = o.host.replace(/\n*$/, '\n');
     const has = base.split('\n').some((l) => !l.trim().startsWith('#') && l.trim().split(/\s+/).slice(1).includes(o.hostname));
-    return has ? base : `${base}127.0.1.1\t${o.hostname}\n`;
+    return (has ? base : `${base}127.0.1.1\t${o.hostname}\n`) + extra;
   }
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
   if (o.self) lines.push(`${o.self.ip}\t${unique([o.hostname, ...o.self.names]).join(' ')}`);
@@ -75,7 +77,7 @@ export function renderHosts(o: { hostname: string; self: HostsEntry | null; peer
     lines.push('# containers on the same networks (kept current by corrald)');
     for (const p of o.peers) lines.push(`${p.ip}\t${unique(p.names).join(' ')}`);
   }
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + extra;
 }
 
 function unique(xs: readonly string[]): string[] {

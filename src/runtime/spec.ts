@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { LIMIT_KEY, type LimitKey, type LimitRequestKey } from '../api/limit-keys.js';
-import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, UsernsConfig, VolumeSpec } from '../api/types.js';
+import type { ContainerConfig, ContainerNetworkConfig, CreateRequest, ExposedPort, LimitRequest, LogOptions, Ulimit, UsernsConfig, VolumeSpec } from '../api/types.js';
+import { logPolicy } from '../namespaces/log-policy.js';
 import { formatIpv4, parseIpv4 } from '../network/ipv4.js';
 import { parsePortMappings } from '../network/ports.js';
 import { ValidationError } from '../errors.js';
@@ -13,6 +14,8 @@ import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
 import { parseStorageOpt } from '../storage/size.js';
+import { parseDockerBytes } from '../util/quantity.js';
+import { validateVolumeName } from './volumes.js';
 import { BOOT_STOP_SIGNAL, normalizeStopSignal } from './stop-signal.js';
 
 /**
@@ -26,7 +29,7 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[]; defaultUserns?: 'private' | 'host' } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'lxcfs', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'boot', 'stopSignal', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'stopTimeout', 'logOpts', 'extraHosts', 'shmSize', 'ulimits', 'lxcfs', 'boot', 'stopSignal', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
@@ -64,7 +67,9 @@ export function configFromRequest(
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
   // The disk's backend is the data root's (probed by create); here only the options are checked.
   parseStorageOpt(r.storageOpt);
-  const idmapped = volumes.find((v) => v.idmap);
+  // Named volumes keep the ids containers see: mounted idmapped through a container's own user namespace.
+  if (userns.mode === 'private') for (const v of volumes) if (v.type === 'volume') v.idmap = true;
+  const idmapped = volumes.find((v) => v.idmap && v.type !== 'volume');
   if (idmapped && userns.mode === 'host') throw new ValidationError(`volume ${idmapped.source}:${idmapped.target}:idmap: idmap needs the container's own user namespace (not --userns host${network.mode === 'host' ? ', which --network host implies' : ''})`);
   const id = newId();
   const withTerm = tty && !env.some((e) => e.startsWith('TERM=')) ? [...env, 'TERM=xterm'] : env;
@@ -99,6 +104,11 @@ export function configFromRequest(
     createdAt: new Date().toISOString(),
     boot,
     stopSignal: r.stopSignal === undefined || r.stopSignal === '' ? (boot ? BOOT_STOP_SIGNAL : o.stopSignal ? normalizeStopSignal(o.stopSignal, 'template stopSignal') : 'SIGTERM') : normalizeStopSignal(str(r.stopSignal, 'stopSignal')),
+    ...(r.stopTimeout !== undefined ? { stopTimeout: parseStopTimeout(r.stopTimeout) } : {}),
+    ...(r.logOpts !== undefined ? { logOptions: parseLogOpts(r.logOpts) } : {}),
+    ...(r.extraHosts !== undefined ? { extraHosts: strArray(r.extraHosts, 'extraHosts').map(parseAddHost) } : {}),
+    ...(r.shmSize !== undefined ? { shmSize: parseShmSize(r.shmSize) } : {}),
+    ...(r.ulimits !== undefined ? { ulimits: parseUlimits(strArray(r.ulimits, 'ulimits')) } : {}),
   };
 }
 
@@ -112,6 +122,73 @@ export const BOOT_INIT = '/sbin/init';
 function bootEnv(env: readonly string[], id: string): string[] {
   const uuid = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`;
   return [...env.filter((e) => !e.startsWith('container=') && !e.startsWith('container_uuid=')), 'container=corral', `container_uuid=${uuid}`];
+}
+
+/** `--add-host NAME:IP` or `NAME=IP` (the address may be IPv6: split at the first `:` or `=`). */
+export function parseAddHost(spec: string): { host: string; ip: string } {
+  const i = spec.search(/[:=]/);
+  const host = i < 0 ? '' : spec.slice(0, i);
+  const ip = i < 0 ? '' : spec.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  if (ip === 'host-gateway') throw new ValidationError(`invalid --add-host ${JSON.stringify(spec)}: host-gateway is not supported; give the address`);
+  if (!ALIAS.test(host) || isIP(ip) === 0) throw new ValidationError(`invalid --add-host ${JSON.stringify(spec)}: expected NAME:IP (a host name and an IPv4 or IPv6 address)`);
+  return { host, ip };
+}
+
+/** `--shm-size SIZE`: Docker bytes, at least 1 MiB (a /dev/shm smaller than a page table entry helps no one). */
+export function parseShmSize(v: unknown): number {
+  const n = parseDockerBytes(typeof v === 'number' ? v : str(v, 'shmSize'), '--shm-size');
+  if (n < 1024 * 1024) throw new ValidationError(`invalid --shm-size ${JSON.stringify(v)}: at least 1m`);
+  return n;
+}
+
+/** Docker's --ulimit names (Go's, without RLIMIT_). */
+export const ULIMIT_NAMES = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'] as const;
+
+/** `--ulimit nofile=1024:2048`, `--ulimit nproc=64` (soft = hard), `-1` unlimited; each name once. */
+export function parseUlimits(specs: readonly string[]): Ulimit[] {
+  const out = new Map<string, Ulimit>();
+  for (const spec of specs) {
+    const m = /^([a-z]+)=(-1|\d{1,19})(?::(-1|\d{1,19}))?$/.exec(spec.trim());
+    const bad = (why: string) => new ValidationError(`invalid --ulimit ${JSON.stringify(spec)}: ${why}`);
+    if (!m) throw bad('expected NAME=SOFT[:HARD], e.g. nofile=1024:2048');
+    const name = m[1]!;
+    if (!(ULIMIT_NAMES as readonly string[]).includes(name)) throw bad(`unknown name ${name} (${ULIMIT_NAMES.join(', ')})`);
+    const soft = Number(m[2]);
+    const hard = m[3] === undefined ? soft : Number(m[3]);
+    if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard)) throw bad('value too large');
+    if (hard !== -1 && (soft === -1 || soft > hard)) throw bad('the soft limit is above the hard one');
+    if (out.has(name)) throw bad(`${name} is given twice`);
+    out.set(name, { name, soft, hard });
+  }
+  return [...out.values()];
+}
+
+/** `--stop-timeout N`: whole seconds, 0 to 86400. */
+export function parseStopTimeout(v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 86_400) throw new ValidationError(`invalid --stop-timeout ${JSON.stringify(v)}: whole seconds from 0 to 86400`);
+  return n;
+}
+
+/**
+ * `--log-opt max-size=SIZE` (Docker bytes, at least 1 KiB) and `max-file=N` (1-1000; without
+ * max-size the installation's size is kept). Other keys (Docker's drivers' options) are refused.
+ */
+export function parseLogOpts(raw: unknown): LogOptions {
+  const o = asObject(raw, 'logOpts');
+  const out: LogOptions = { ...logPolicy() };
+  for (const [k, v] of Object.entries(o)) {
+    const val = str(v, `logOpts.${k}`);
+    if (k === 'max-size') {
+      out.maxSize = parseDockerBytes(val, '--log-opt max-size');
+      if (out.maxSize < 1024) throw new ValidationError(`invalid --log-opt max-size=${val}: at least 1k`);
+    } else if (k === 'max-file') {
+      const n = /^\d+$/.test(val) ? Number(val) : NaN;
+      if (!(n >= 1 && n <= 1000)) throw new ValidationError(`invalid --log-opt max-file=${val}: a number from 1 to 1000`);
+      out.maxFiles = n;
+    } else throw new ValidationError(`unknown --log-opt ${JSON.stringify(k)}: Corral keeps CRI-format logs and takes max-size and max-file`);
+  }
+  return out;
 }
 
 /** A template's defaults beyond env and command (an image's Entrypoint, WorkingDir, User). */
@@ -304,13 +381,8 @@ export function validateHostname(h: string): string {
 
 function validateVolume(raw: unknown, i: number): VolumeSpec {
   const v = asObject(raw, `volumes[${i}]`) as Partial<VolumeSpec>;
-  const source = str(v.source, `volumes[${i}].source`);
-  if (!source.startsWith('/')) throw new ValidationError(`volume source ${JSON.stringify(source)}: must be an absolute host path`);
-  try {
-    statSync(source);
-  } catch {
-    throw new ValidationError(`volume source ${source}: no such file or directory on the host`);
-  }
+  const type = v.type === undefined ? 'bind' : str(v.type, `volumes[${i}].type`);
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new ValidationError(`volumes[${i}].type ${JSON.stringify(type)}: bind, volume or tmpfs`);
   const target = containerPath(str(v.target, `volumes[${i}].target`), `volume target`);
   if (target === '/') throw new ValidationError('volume target "/": cannot mount over the root filesystem');
   for (const reserved of ['/proc', '/sys', '/dev']) {
@@ -318,8 +390,56 @@ function validateVolume(raw: unknown, i: number): VolumeSpec {
       throw new ValidationError(`volume target ${target}: ${reserved} is managed by corral`);
     }
   }
+  const readOnly = bool(v.readOnly, `volumes[${i}].readOnly`);
   const idmap = bool(v.idmap, `volumes[${i}].idmap`);
-  return { source, target, readOnly: bool(v.readOnly, `volumes[${i}].readOnly`), ...(idmap ? { idmap } : {}) };
+  if (type !== 'bind' && idmap) throw new ValidationError(`volumes[${i}]: idmap is for binds (a named volume is idmapped by itself)`);
+  if (type === 'tmpfs') {
+    if (v.source !== undefined && v.source !== '') throw new ValidationError(`tmpfs on ${target}: a tmpfs has no source`);
+    return { type, source: '', target, readOnly, tmpfsOptions: parseTmpfsOptions(v.tmpfsOptions === undefined ? '' : str(v.tmpfsOptions, `volumes[${i}].tmpfsOptions`), target) };
+  }
+  if (type === 'volume') {
+    // The name (absent: an anonymous volume); create makes or finds it and sets `source`.
+    const name = v.name ?? v.source;
+    const n = name === undefined || name === '' ? '' : validateVolumeName(str(name, `volumes[${i}].source`));
+    return { type, name: n, source: '', target, readOnly };
+  }
+  const source = str(v.source, `volumes[${i}].source`);
+  if (!source.startsWith('/')) throw new ValidationError(`volume source ${JSON.stringify(source)}: must be an absolute host path`);
+  try {
+    statSync(source);
+  } catch {
+    throw new ValidationError(`volume source ${source}: no such file or directory on the host`);
+  }
+  return { source, target, readOnly, ...(idmap ? { idmap } : {}) };
+}
+
+/**
+ * `--tmpfs PATH:OPTS`, `--mount type=tmpfs,tmpfs-size=…`: Docker's options (size=, mode=, uid=,
+ * gid=, nr_inodes=, exec/noexec, ro/rw; nosuid and nodev always). Normalized: data options in a
+ * fixed order, `noexec` unless `exec` was given (Docker's default), `ro` when asked.
+ */
+export function parseTmpfsOptions(opts: string, target: string): string {
+  const data = new Map<string, string>([['mode', '1777']]);
+  let exec = false;
+  let ro = false;
+  for (const o of opts.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const eq = o.indexOf('=');
+    const k = eq < 0 ? o : o.slice(0, eq);
+    const val = eq < 0 ? '' : o.slice(eq + 1);
+    const bad = (why: string) => new ValidationError(`tmpfs on ${target}: option ${JSON.stringify(o)}: ${why}`);
+    if (k === 'size') data.set('size', String(parseDockerBytes(val, `tmpfs on ${target}: size`)));
+    else if (k === 'mode') {
+      if (!/^[0-7]{3,4}$/.test(val)) throw bad('an octal mode, e.g. 1777');
+      data.set('mode', val);
+    } else if (k === 'uid' || k === 'gid' || k === 'nr_inodes') {
+      if (!/^\d{1,10}$/.test(val)) throw bad('a whole number');
+      data.set(k, val);
+    } else if (o === 'exec' || o === 'noexec') exec = o === 'exec';
+    else if (o === 'ro' || o === 'rw') ro = o === 'ro';
+    else if (o === 'nosuid' || o === 'nodev') continue;
+    else throw bad('use size=, mode=, uid=, gid=, nr_inodes=, exec, noexec, ro or rw');
+  }
+  return [...[...data].map(([k, val]) => `${k}=${val}`), ...(exec ? [] : ['noexec']), ...(ro ? ['ro'] : [])].join(',');
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {

@@ -10,7 +10,7 @@ export function installation(): TestInstallation {
   return inject('corral');
 }
 
-export function corral(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function corral(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<CliResult> {
   return corralWith(installation(), args, opts);
 }
 

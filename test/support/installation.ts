@@ -51,7 +51,7 @@ export function testBridgePrefix(pid = process.pid): string {
 }
 
 /** Runs the real CLI against one installation, as a user would. */
-export async function corralWith(inst: TestInstallation, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function corralWith(inst: TestInstallation, args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<CliResult> {
   const r = await execa(process.execPath, [CLI, ...args], {
     env: envOf(inst),
     reject: false,

@@ -2,8 +2,19 @@ import type { AppliedSetting, LimitRequest, Limits } from './limits.js';
 import type { ContainerNetworkConfig, NetworkMode, NetworkSettings, PortBinding } from './networks.js';
 
 export interface VolumeSpec {
-  /** Absolute host path; must exist. */
+  /**
+   * Absent or `bind`: `source` is a host path. `volume`: a named volume (`-v NAME:/path`, `--mount
+   * type=volume`); `name` is its name and, once created, `source` its directory under the data root
+   * (in a request, `source` is the name, or absent for an anonymous volume). `tmpfs`: a tmpfs made
+   * at start (`--tmpfs`, `--mount type=tmpfs`), `source` ''.
+   */
+  type?: 'bind' | 'volume' | 'tmpfs';
+  /** Absolute host path (must exist) for a bind; see `type`. */
   source: string;
+  /** A named volume's name. */
+  name?: string;
+  /** tmpfs options: `size=BYTES`, `mode=OCTAL`, `noexec` (comma-separated, validated). */
+  tmpfsOptions?: string;
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
@@ -89,6 +100,31 @@ export interface CreateRequest {
   boot?: boolean;
   /** The signal `stop` sends first (Docker's `--stop-signal`): a name (`SIGTERM`, `RTMIN+3`) or a number. */
   stopSignal?: string;
+  /** Docker's `--stop-timeout`: seconds `stop` waits before SIGKILL when not told (default 10). */
+  stopTimeout?: number;
+  /** Docker's `--log-opt KEY=VALUE`: `max-size` (Docker bytes) and `max-file` (1-1000). */
+  logOpts?: Record<string, string>;
+  /** Docker's `--add-host NAME:IP` (or `NAME=IP`): more lines in the container's /etc/hosts. */
+  extraHosts?: string[];
+  /** Docker's `--shm-size SIZE` (Docker bytes): the size of /dev/shm (default 64m). */
+  shmSize?: string;
+  /** Docker's `--ulimit NAME=SOFT[:HARD]` (`-1`: unlimited). */
+  ulimits?: string[];
+}
+
+/** A resource limit of the container's processes (setrlimit), set before its program runs. */
+export interface Ulimit {
+  /** Docker's name: nofile, nproc, core, memlock, stack, … */
+  name: string;
+  /** -1: unlimited. */
+  soft: number;
+  hard: number;
+}
+
+/** The container's log cap (Docker json-file's max-size/max-file); absent: the installation's. */
+export interface LogOptions {
+  maxSize: number;
+  maxFiles: number;
 }
 
 /** How a container's disk quota is kept (see docs/vps.md, "Disk quotas"). */
@@ -158,6 +194,16 @@ export interface ContainerConfig {
   boot: boolean;
   /** What `stop` sends first, normalized (`SIGTERM`, `SIGRTMIN+3`, or a number as text). */
   stopSignal: string;
+  /** `--stop-timeout`; absent or null: 10 s. */
+  stopTimeout?: number | null;
+  /** `--log-opt max-size=/max-file=`; absent or null: the installation's cap (20 MiB × 5 by default). */
+  logOptions?: LogOptions | null;
+  /** `--add-host`; absent: none. */
+  extraHosts?: { host: string; ip: string }[];
+  /** `--shm-size` in bytes; absent or null: 64 MiB. */
+  shmSize?: number | null;
+  /** `--ulimit`; absent: the limits corrald's own processes have. */
+  ulimits?: Ulimit[];
 }
 
 /** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */

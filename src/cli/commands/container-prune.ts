@@ -43,7 +43,7 @@ export async function containerPrune(ctx: Context, req: ContainerPruneRequest): 
 }
 
 /** One line from stdin, or null when it ends before giving one. */
-function readAnswer(stdin: NodeJS.ReadStream): Promise<string | null> {
+export function readAnswer(stdin: NodeJS.ReadStream): Promise<string | null> {
   return new Promise((resolve) => {
     let buf = '';
     const done = (v: string | null): void => {

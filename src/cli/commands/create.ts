@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CreateRequest } from '../../api/types.js';
 import type { Context } from '../context.js';
 import { ValidationError } from '../../errors.js';
-import { buildEnv, collect, parseLabels, parseVolume } from '../options.js';
+import { buildEnv, collect, parseLabels, parseMount, parseTmpfs, parseVolume } from '../options.js';
 import { storageOptFromFlags } from '../../storage/size.js';
 import { addLimitFlags, toLimitRequest, type LimitFlags } from '../limit-flags.js';
 import { securityOptsToRequest } from '../security-opt.js';
@@ -20,6 +20,13 @@ export interface ContainerFlags extends LimitFlags {
   hostname?: string;
   readOnly?: boolean;
   volume?: string[];
+  mount?: string[];
+  stopTimeout?: string;
+  addHost?: string[];
+  shmSize?: string;
+  ulimit?: string[];
+  logOpt?: string[];
+  tmpfs?: string[];
   userns?: string;
   capAdd?: string[];
   capDrop?: string[];
@@ -62,7 +69,14 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-u, --user <user[:group]>', 'user (name or uid, optionally :group)')
     .option('--hostname <name>', 'container hostname')
     .option('--read-only', 'mount the container\'s root filesystem read-only')
-    .option('-v, --volume <host:ctr[:ro|rw][,idmap]>', 'bind mount a host path (repeatable); idmap keeps its files\' host owners (trusts the container with them)', collect)
+    .option('-v, --volume <host:ctr[:ro|rw][,idmap]>', 'bind mount a host path, or mount a named volume (NAME:/path, made if missing) (repeatable); idmap keeps a host path\'s owners (trusts the container with them)', collect)
+    .option('--mount <type=bind|volume|tmpfs,source=…,target=…[,readonly]>', 'a bind, a named volume or a tmpfs, spelled as Docker\'s --mount (repeatable)', collect)
+    .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL when not given -t (default 10)')
+    .option('--log-opt <key=value>', 'max-size=SIZE (e.g. 10m) and max-file=N: the log is rotated past max-size, max-file files kept (default 20m and 5) (repeatable)', collect)
+    .option('--add-host <name:ip>', 'a line in the container\'s /etc/hosts (repeatable)', collect)
+    .option('--shm-size <size>', 'size of /dev/shm, e.g. 256m (default 64m)')
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit of the container\'s processes, e.g. nofile=1024:2048 (-1: unlimited) (repeatable)', collect)
+    .option('--tmpfs <path[:options]>', 'a tmpfs on path (options: size=64m, mode=1777, exec, ro; default noexec) (repeatable)', collect)
     .option('--userns <mode>', 'host: share the host\'s user namespace (container root is host root); default: a private one')
     .option('--cap-add <cap>', 'add a capability (repeatable)', collect)
     .option('--cap-drop <cap>', 'drop a capability (repeatable)', collect)
@@ -110,7 +124,17 @@ export function toCreateRequest(
   if (f.user !== undefined) req.user = f.user;
   if (f.hostname !== undefined) req.hostname = f.hostname;
   if (f.readOnly) req.readOnly = true;
-  if (f.volume?.length) req.volumes = f.volume.map((v) => parseVolume(v, cwd));
+  const volumes = [...(f.volume ?? []).map((v) => parseVolume(v, cwd)), ...(f.mount ?? []).map((m) => parseMount(m, cwd)), ...(f.tmpfs ?? []).map(parseTmpfs)];
+  if (volumes.length > 0) req.volumes = volumes;
+  if (f.addHost?.length) req.extraHosts = f.addHost;
+  if (f.shmSize !== undefined) req.shmSize = f.shmSize;
+  if (f.ulimit?.length) req.ulimits = f.ulimit;
+  if (f.stopTimeout !== undefined) req.stopTimeout = /^\d+$/.test(f.stopTimeout) ? Number(f.stopTimeout) : (f.stopTimeout as unknown as number);
+  if (f.logOpt?.length) req.logOpts = Object.fromEntries(f.logOpt.map((o) => {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`invalid --log-opt ${JSON.stringify(o)}: expected KEY=VALUE`);
+    return [o.slice(0, eq), o.slice(eq + 1)];
+  }));
   if (f.userns !== undefined) req.userns = f.userns as CreateRequest['userns'];
   if (f.capAdd?.length) req.capAdd = f.capAdd;
   if (f.capDrop?.length) req.capDrop = f.capDrop;

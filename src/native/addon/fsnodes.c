@@ -1,7 +1,8 @@
 /* fsnodes.node: the few filesystem calls image extraction needs and Node has no API for:
  * mknod(2) (FIFOs and the 0:0 character device overlayfs reads as a whiteout) and
  * lsetxattr/lgetxattr (security.capability, trusted.overlay.opaque). The `l` variants never
- * follow a symlink. N-API declared in napi.h, no Node headers. */
+ * follow a symlink; openInRoot: openat2(RESOLVE_IN_ROOT), for `corral cp`, which resolves a path
+ * inside a container's root as the container would, whatever symlinks it planted. N-API declared in napi.h, no Node headers. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +14,10 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "napi.h"
 
@@ -30,6 +35,9 @@ static const char *errno_code(int e) {
   case ERANGE: return "ERANGE";
   case ENOSPC: return "ENOSPC";
   case EINVAL: return "EINVAL";
+  case ELOOP: return "ELOOP";
+  case EXDEV: return "EXDEV";
+  case EAGAIN: return "EAGAIN";
   default: return "EIO";
   }
 }
@@ -109,6 +117,34 @@ static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* openInRoot(root, path, flags) -> fd: ROOT (a trusted host path) opened as a directory, then PATH
+ * resolved below it with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `..` and absolute symlinks stop
+ * at ROOT, /proc magic links are refused. FLAGS are open(2) flags (O_PATH, O_NOFOLLOW, ...); the fd
+ * is O_CLOEXEC and the caller closes it. */
+static napi_value js_open_in_root(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char root[PATH_BYTES], path[PATH_BYTES];
+  uint32_t flags = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 3 || get_str(env, argv[0], root) != 0 ||
+      get_str(env, argv[1], path) != 0 || napi_get_value_uint32(env, argv[2], &flags) != 0) {
+    napi_throw_error(env, "EINVAL", "openInRoot: expected (root, path, flags)");
+    return NULL;
+  }
+  int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) return fail(env, "open", root, errno);
+  struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  long fd;
+  do fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN); /* a rename raced the lookup: the kernel asks to retry */
+  int e = errno;
+  close(rootfd);
+  if (fd < 0) return fail(env, "open", path, e);
+  napi_value out;
+  napi_create_int32(env, (int32_t)fd, &out);
+  return out;
+}
+
 napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "mknod", (size_t)-1, js_mknod, NULL, &fn);
@@ -117,5 +153,7 @@ napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "lsetxattr", fn);
   napi_create_function(env, "lgetxattr", (size_t)-1, js_lgetxattr, NULL, &fn);
   napi_set_named_property(env, exports, "lgetxattr", fn);
+  napi_create_function(env, "openInRoot", (size_t)-1, js_open_in_root, NULL, &fn);
+  napi_set_named_property(env, exports, "openInRoot", fn);
   return exports;
 }

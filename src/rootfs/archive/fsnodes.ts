@@ -10,6 +10,11 @@ export interface FsNodes {
   lsetxattr(path: string, name: string, value: Buffer): void;
   /** null when the attribute is absent. */
   lgetxattr(path: string, name: string): Buffer | null;
+  /**
+   * `path` resolved below the directory `root` as if `root` were `/` (openat2 RESOLVE_IN_ROOT, no
+   * /proc magic links): a symlink can never lead outside it. `flags` are open(2)'s; returns the fd.
+   */
+  openInRoot(root: string, path: string, flags: number): number;
 }
 
 export const S_IFIFO = 0o010000;

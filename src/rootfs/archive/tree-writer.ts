@@ -21,6 +21,8 @@ export interface TreeWriterOptions {
   implicitDir?: (rel: string) => Promise<DirMeta | undefined>;
   /** Hardlinks may name files written before this writer (flattening onto earlier layers). */
   warn?: (message: string) => void;
+  /** Refuse to replace an existing directory with a non-directory (`corral cp`: Docker's rule) instead of removing it. */
+  keepDirectories?: boolean;
 }
 
 /**
@@ -181,6 +183,9 @@ export class TreeWriter {
   }
 
   private async replace(abs: string, rel: string): Promise<void> {
+    if (this.opts.keepDirectories && (await lstat(abs).catch(() => undefined))?.isDirectory()) {
+      throw new ArchiveError(`cannot overwrite the directory "${rel}" with a non-directory`, rel);
+    }
     await this.remove(abs, rel);
   }
 

@@ -21,6 +21,7 @@ import { ContainerStore } from '../store.js';
 import type { Supervisor } from '../supervisor.js';
 import type { HealthMonitor } from '../health-monitor.js';
 import { poolFor, type IdmapPool } from '../../security/idmap-pool.js';
+import { Volumes } from '../volumes.js';
 
 /** What the runtime needs from the template store. */
 export interface TemplateSource {
@@ -126,6 +127,8 @@ export class Runtime {
   /** Disk quotas (`--storage-opt size=`). */
   readonly disks: Disks;
   readonly idmap: IdmapPool;
+  /** Named volumes (`corral volume`, `-v NAME:/path`). */
+  readonly volumes: Volumes;
   host: HostResources | undefined;
   parentReady: Promise<void> | undefined;
   // Set by the facade right after construction (they call back into the verbs).
@@ -138,6 +141,7 @@ export class Runtime {
     this.processes = deps.processes ?? REAL_PROCESSES;
     this.disks = new Disks({ dataRoot: deps.paths.dataRoot, containersDir: containersDir(deps.paths), host: deps.storageHost ?? realHost(new ExecaRunner()) });
     this.idmap = deps.idmapPool ?? poolFor(deps.paths.dataRoot);
+    this.volumes = new Volumes({ dataRoot: deps.paths.dataRoot, locks: this.locks, containers: () => this.index.all(), runner: new ExecaRunner(), unshare: deps.unshare ?? 'unshare' });
     this.exits.setMaxListeners(0);
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ContainerConfig, CreateRequest } from '../../api/types.js';
 import { parseStorageOpt } from '../../storage/size.js';
 import { ValidationError } from '../../errors.js';
@@ -52,6 +53,9 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
   if (disk) config.storage = { backend: await rt.disks.backend(), sizeBytes: disk.sizeBytes };
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);
   const seccomp = seccompFromRequest(request as Partial<CreateRequest>, config.capabilities);
+  // Anonymous volumes get their random names now, so their locks can be taken with the others'.
+  const named = config.volumes.filter((v) => v.type === 'volume');
+  for (const v of named) if (!v.name) v.name = randomBytes(32).toString('hex');
   const commit = async (): Promise<void> => {
     // Networks, addresses and host ports are checked before anything is made.
     await rt.net?.validate(config);
@@ -61,6 +65,11 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
       if (config.userns.mode === 'private') config.userns = { mode: 'private', ...(await rt.idmap.allocate(config.id)) };
       await rt.store.prepare(config);
       crashPoint('create:prepared');
+      for (const v of named) {
+        v.source = await rt.volumes.ensure(v.name!);
+        // Docker's rule: an empty volume gets what the template has at its mount point.
+        await rt.volumes.fillFromTemplate(v.name!, template.layers, v.target, rt.store.layout(config.id, config).mountpoint);
+      }
       await writeSeccompFiles(rt.store.dir(config.id), seccomp, {
         compile: (flat, out) => rt.processes.compileSeccomp(rt.deps.shim, flat, out),
         cacheDir: seccompCacheDir(rt.deps.paths),
@@ -79,8 +88,10 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     }
   };
   // A user-defined network cannot be removed between the check and the commit.
-  if (rt.net && config.network.networks.some((e) => e.network !== 'bridge')) await rt.net.locked(commit);
-  else await commit();
+  // A volume is not removed between its use here and the commit (rm checks the index under its lock).
+  const withVolumes = (): Promise<void> => rt.volumes.locked(named.map((v) => v.name!), commit);
+  if (rt.net && config.network.networks.some((e) => e.network !== 'bridge')) await rt.net.locked(withVolumes);
+  else await withVolumes();
   rt.log.info('container created', { id: config.id, name: config.name });
   rt.deps.events?.record('create', config, { template: config.template });
   return config;

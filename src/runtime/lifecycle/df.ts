@@ -22,6 +22,7 @@ export async function diskUsage(rt: Runtime, templates: readonly TemplateInfo[])
   const volumes = new Map<string, DiskUsage['volumes'][number]>();
   for (const c of configs) {
     for (const v of c.volumes) {
+      if (v.type === 'tmpfs') continue;
       const entry = volumes.get(v.source) ?? { source: v.source, target: v.target, containers: [], size: null };
       entry.containers.push(c.name);
       volumes.set(v.source, entry);

@@ -101,6 +101,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
       tty: c.tty,
       stdin: c.interactive,
       waitAttach: opts.attach !== undefined,
+      ...(c.logOptions ? { logPolicy: c.logOptions } : {}),
     },
     c,
     { lower: template.layers, ...rt.store.layout(c.id, c) },

@@ -90,7 +90,7 @@ export class BridgeMode implements NetworkMode {
       const record: NetworkRecord = { version: 1, name: c.name, netns: file, endpoints, ports };
       await writeRecord(this.d.store, c.id, record);
       this.d.attached.set(c.id, record);
-      await writeEtc(this.d, c, () => this.d.hosts.hostsOf(c.id, record, c.hostname));
+      await writeEtc(this.d, c, () => this.d.hosts.hostsOf(c.id, record, c));
       t.mark('etc');
       // The others learn about it in the background: with N containers on a network that is N
       // file writes, which the start path need not wait for.

@@ -17,7 +17,7 @@ export class HostMode implements NetworkMode {
   async validate(): Promise<void> {}
 
   async setUp(c: ContainerConfig): Promise<readonly string[]> {
-    await writeEtc(this.d, c, async () => renderHosts({ hostname: c.hostname, self: null, peers: [], host: await readOr(this.d.hostHosts ?? '/etc/hosts', '') }));
+    await writeEtc(this.d, c, async () => renderHosts({ hostname: c.hostname, self: null, peers: [], extra: c.extraHosts ?? [], host: await readOr(this.d.hostHosts ?? '/etc/hosts', '') }));
     return unshareArgs(this.d.unshare, { net: false });
   }
 

@@ -18,7 +18,7 @@ export class HostsSync {
   constructor(private readonly d: { attached: Attached; store: ContainerStore; log: Logger; containers: () => ContainerConfig[] }) {}
 
   /** The /etc/hosts of attached container `id`: itself on its first network, then its peers. */
-  hostsOf(id: string, rec: NetworkRecord, hostname: string): string {
+  hostsOf(id: string, rec: NetworkRecord, c: Pick<ContainerConfig, 'hostname' | 'extraHosts'>): string {
     const self: HostsEntry = { ip: rec.endpoints[0]!.ipAddress, names: [rec.name, ...(rec.endpoints[0]?.aliases ?? [])] };
     const peers: HostsEntry[] = [];
     for (const e of rec.endpoints) {
@@ -28,7 +28,7 @@ export class HostsSync {
         if (pe) peers.push({ ip: pe.ipAddress, names: [r.name, ...pe.aliases] });
       }
     }
-    return renderHosts({ hostname, self, peers });
+    return renderHosts({ hostname: c.hostname, self, peers, extra: c.extraHosts ?? [] });
   }
 
   /** Resolves when no /etc/hosts update is pending. */
@@ -70,7 +70,7 @@ export class HostsSync {
         const c = configs.get(id);
         if (!c) continue;
         try {
-          await writeInPlace(this.d.store.file(id, 'hosts'), this.hostsOf(id, rec, c.hostname), { create: false });
+          await writeInPlace(this.d.store.file(id, 'hosts'), this.hostsOf(id, rec, c), { create: false });
         } catch (err) {
           this.d.log.warn('cannot update /etc/hosts of a container', { id, err: String(err) });
         }

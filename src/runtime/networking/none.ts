@@ -13,7 +13,7 @@ export class NoneMode implements NetworkMode {
   async validate(): Promise<void> {}
 
   async setUp(c: ContainerConfig): Promise<undefined> {
-    await writeEtc(this.d, c, () => renderHosts({ hostname: c.hostname, self: null, peers: [] }));
+    await writeEtc(this.d, c, () => renderHosts({ hostname: c.hostname, self: null, peers: [], extra: c.extraHosts ?? [] }));
     return undefined;
   }
 

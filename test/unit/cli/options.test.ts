@@ -16,12 +16,17 @@ describe('parseVolume', () => {
   });
 
   it('makes a relative host path absolute against cwd', () => {
-    expect(parseVolume('data:/mnt', tmp).source).toBe(`${tmp}/data`);
+    expect(parseVolume('./data:/mnt', tmp).source).toBe(`${tmp}/data`);
     expect(parseVolume('./data/../data:/mnt', tmp).source).toBe(`${tmp}/data`);
   });
 
   it('names a missing host path', () => {
-    expect(() => parseVolume('nope:/mnt', tmp)).toThrow(`invalid volume "nope:/mnt": host path ${tmp}/nope: no such file or directory`);
+    expect(() => parseVolume('./nope:/mnt', tmp)).toThrow(`invalid volume "./nope:/mnt": host path ${tmp}/nope: no such file or directory`);
+  });
+
+  it('takes a source without a slash for a named volume, as Docker (issue 16)', () => {
+    expect(parseVolume('data:/mnt:ro', tmp)).toEqual({ type: 'volume', source: 'data', target: '/mnt', readOnly: true });
+    expect(() => parseVolume('data:/mnt:idmap', tmp)).toThrow(/idmap is for host paths/);
   });
 
   it('rejects malformed specs', () => {
