@@ -38,6 +38,8 @@ import { registerUnpause, unpause, type UnpauseRequest } from './commands/unpaus
 import { registerTop, top, type TopRequest } from './commands/top.js';
 import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
+import { backup, registerBackup, type BackupCommandRequest } from './commands/backup.js';
+import { registerRestore, restore, type RestoreCommandRequest } from './commands/restore.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
@@ -91,6 +93,8 @@ export interface Requests {
   diff: DiffRequest;
   'container prune': ContainerPruneRequest;
   'system df': SystemDfRequest;
+  backup: BackupCommandRequest;
+  restore: RestoreCommandRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -142,6 +146,8 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   diff,
   'container prune': containerPrune,
   'system df': systemDf,
+  backup,
+  restore,
 };
 
 /**
@@ -206,6 +212,8 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerTop(program, to('top'));
   registerPort(program, to('port'));
   registerDiff(program, to('diff'));
+  registerBackup(program, to('backup'));
+  registerRestore(program, to('restore'));
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
   hardenParsing(program);

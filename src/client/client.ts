@@ -20,6 +20,7 @@ import type {
 import type { IncomingMessage } from 'node:http';
 import { CorralError, type ErrorCode } from '../errors.js';
 import { HttpTransport } from './http.js';
+import type { BackupRequest } from '../api/types.js';
 import type { ContainerChange, ContainerTop, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
@@ -95,6 +96,11 @@ export class CorralClient {
   }
 
   /** The container's flattened filesystem as a tar stream. */
+  /** The backup archive as corrald writes it (headers x-corral-backup-id, x-corral-compression). */
+  backup(ref: string, req: BackupRequest): Promise<IncomingMessage> {
+    return this.http.stream('POST', `${container(ref)}/backup`, { body: req });
+  }
+
   export(ref: string): Promise<IncomingMessage> {
     return this.http.stream('GET', `${container(ref)}/export`);
   }

@@ -8,8 +8,8 @@ import { errorFrom, readAll, UnreachableError } from './http.js';
  * Stream an archive to corrald (chunked, never buffered whole). corrald may answer before the
  * upload ends (a refused entry): the answer wins, and the rest of the input is not read.
  */
-export function uploadArchive(socketPath: string, path: string, body: Readable): Promise<ImportResult> {
-  return new Promise<ImportResult>((resolve, reject) => {
+export function uploadArchive<T = ImportResult>(socketPath: string, path: string, body: Readable): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     let answered = false;
     const req = httpRequest({
       socketPath,
@@ -26,7 +26,7 @@ export function uploadArchive(socketPath: string, path: string, body: Readable):
         if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) throw await errorFrom(res);
         const text = (await readAll(res)).toString('utf8');
         try {
-          return JSON.parse(text) as ImportResult;
+          return JSON.parse(text) as T;
         } catch {
           throw new CorralError('internal', `POST ${path}: corrald answered invalid JSON`);
         }

@@ -9,11 +9,18 @@ import { writeSeccompFiles } from '../../security/seccomp.js';
 import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
 
+/** What a restore or a clone adds to a create: the id chosen (its id range held) and the layer filled. */
+export interface CreateHooks {
+  id?: string;
+  /** Runs after the container's files are made and before its config is committed. */
+  fill?: (config: ContainerConfig) => Promise<void>;
+}
+
 /**
  * Validate a request completely, then make the container's directory and commit its config. A
  * create cut short (an error, a crash) leaves a `.creating` marker that recovery removes.
  */
-export async function createContainer(rt: Runtime, request: unknown): Promise<ContainerConfig> {
+export async function createContainer(rt: Runtime, request: unknown, hooks: CreateHooks = {}): Promise<ContainerConfig> {
   const templateName = (request as { template?: unknown } | null)?.template;
   // Validate everything that does not need the template first, so bad input fails fast.
   const defaults = { defaultNetwork: [rt.deps.defaultNetwork ?? 'bridge'], defaultUserns: rt.deps.defaultUserns ?? 'private' };
@@ -25,6 +32,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     ...(template.workdir ? { workdir: template.workdir } : {}),
     ...(template.user ? { user: template.user } : {}),
   });
+  if (hooks.id !== undefined) config.id = hooks.id;
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host);
@@ -48,6 +56,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
       if (config.storage) await rt.disks.create(rt.store.dir(config.id), config.storage);
+      await hooks.fill?.(config);
       await rt.store.commit(config);
       crashPoint('create:committed');
       rt.index.add(config);
