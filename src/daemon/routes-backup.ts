@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { EMPTY_DEFAULTS } from '../rootfs/record.js';
 import type { TemplateStore } from '../rootfs/templates.js';
 import { backupContainer, type TemplateAccess } from '../runtime/backup/backup.js';
-import { restoreBackup } from '../runtime/backup/restore.js';
+import { restoreBackup, restoreIncremental } from '../runtime/backup/restore.js';
 import type { Containers } from '../runtime/containers.js';
 import { importLimits } from './routes-templates-import.js';
 import { queryBool, readJson, sendJson } from './http.js';
@@ -63,7 +63,10 @@ export function registerBackupRoutes(r: Router, c: Containers, store: TemplateSt
   r.on('POST', '/v1/restore', async (ctx, res) => {
     const name = ctx.query.get('name') || undefined;
     const start = queryBool(ctx.query.get('start'));
-    const result = await withBody(ctx.req, (body) => restoreBackup(c.runtime, templates, body, { limits, start, ...(name ? { name } : {}) }));
+    const onto = ctx.query.get('onto') || undefined;
+    const result = await withBody(ctx.req, (body) =>
+      onto ? restoreIncremental(c.runtime, templates, body, onto, { limits, start }) : restoreBackup(c.runtime, templates, body, { limits, start, ...(name ? { name } : {}) }),
+    );
     sendJson(res, 201, result);
   });
 }

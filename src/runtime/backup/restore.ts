@@ -1,14 +1,16 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BackupHeader, ContainerConfig, RestoreResult } from '../../api/types.js';
 import { containersDir } from '../../config.js';
-import { ConflictError, fsError, ValidationError } from '../../errors.js';
+import { ConflictError, fsError, InvalidStateError, ValidationError } from '../../errors.js';
 import type { ExtractLimits } from '../../rootfs/archive/limits.js';
 import { atomicWriteJson } from '../../util/atomic-write.js';
 import { newId, validateName } from '../../util/names.js';
 import type { Runtime } from '../lifecycle/context.js';
 import { createContainer } from '../lifecycle/create.js';
 import { startContainer } from '../lifecycle/start.js';
+import { stateOf } from '../lifecycle/inspect.js';
+import { mergeInto } from './merge.js';
 import type { TemplateAccess } from './backup.js';
 import { copyTree } from './copy.js';
 import { readBackup, type Destinations } from './read.js';
@@ -130,6 +132,67 @@ export async function installUpper(rt: Runtime, c: ContainerConfig, staged: stri
   await rt.disks.attach(dir, c.storage, owner);
   try {
     await copyTree(staged, upper);
+  } finally {
+    await rt.disks.detach(dir);
+  }
+}
+
+/**
+ * `restore INCR --onto C` (the CLI's `restore BASE INCR`): an incremental applies onto the
+ * stopped container restored from its base (its `restored.json` names the backup). It is read
+ * and verified in a staging directory first; only then is it merged into the layer, so a refused
+ * archive leaves the container as it was.
+ */
+export async function restoreIncremental(rt: Runtime, templates: TemplateAccess, source: AsyncIterable<Buffer>, onto: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  const c = rt.resolve(onto);
+  const staging = join(containersDir(rt.deps.paths), `.trash-restore-${newId()}`);
+  try {
+    const r = await readBackup(source, opts.limits, async (h): Promise<Destinations> => {
+      if (h.kind !== 'incremental') throw new ValidationError(`backup ${h.backupId} is a full backup: restore it as a container of its own`);
+      const applied = await readRestored(rt, c.id);
+      if (applied !== h.base) throw new ConflictError(`restore: backup ${h.backupId} applies on backup ${h.base}; ${c.name} was restored from ${applied ?? 'no backup'}`);
+      if ((await stateOf(rt, c.id)).status === 'running') throw new InvalidStateError(`restore onto ${c.name}: it is running; stop it first`);
+      const local = await templates.digestOf(c.template);
+      if (local !== h.template.digest && c.template === h.template.name) throw new ConflictError(`restore: template ${c.template} here is ${local}, the backup's is ${h.template.digest}`);
+      await mkdir(staging, { mode: 0o700 });
+      await mkdir(join(staging, 'upper'), { mode: 0o755 });
+      const ids = c.userns.mode === 'private' ? { uidBase: c.userns.uidBase, gidBase: c.userns.gidBase, size: c.userns.size } : null;
+      return { upper: join(staging, 'upper'), ids, templateLayers: null };
+    });
+    const h = r.header;
+    await rt.locks.run(c.id, async () => {
+      if ((await stateOf(rt, c.id)).status === 'running') throw new InvalidStateError(`restore onto ${c.name}: it was started meanwhile`);
+      await onLayer(rt, c, (upper) => mergeInto(join(staging, 'upper'), upper, r.manifest.deletions));
+      await atomicWriteJson(join(rt.store.dir(c.id), RESTORED_FILE), { backupId: h.backupId, kind: h.kind, at: new Date().toISOString() });
+    });
+    let started = false;
+    if (opts.start) {
+      await startContainer(rt, c.id);
+      started = true;
+    }
+    return { id: c.id, name: c.name, backupId: h.backupId, kind: h.kind, templateImported: null, started, entries: r.entries, bytes: r.bytes, warnings: [...r.warnings, ...r.manifest.warnings] };
+  } finally {
+    await rm(staging, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function readRestored(rt: Runtime, id: string): Promise<string | undefined> {
+  try {
+    const v = JSON.parse(await readFile(join(rt.store.dir(id), RESTORED_FILE), 'utf8')) as { backupId?: unknown };
+    return typeof v.backupId === 'string' ? v.backupId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run `fn` on a stopped container's upper layer (its disk mounted for it when it has one). */
+export async function onLayer(rt: Runtime, c: ContainerConfig, fn: (upper: string) => Promise<void>): Promise<void> {
+  const upper = rt.store.layout(c.id, c).upper;
+  if (!c.storage) return fn(upper);
+  const dir = rt.store.dir(c.id);
+  await rt.disks.attach(dir, c.storage, c.userns.mode === 'private' ? { uid: c.userns.uidBase, gid: c.userns.gidBase } : undefined);
+  try {
+    await fn(upper);
   } finally {
     await rt.disks.detach(dir);
   }
