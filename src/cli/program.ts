@@ -40,6 +40,7 @@ import { port, registerPort, type PortRequest } from './commands/port.js';
 import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
 import { backup, registerBackup, type BackupCommandRequest } from './commands/backup.js';
 import { registerRestore, restore, type RestoreCommandRequest } from './commands/restore.js';
+import { clone, registerClone, registerSnapshot, snapshotCreate, snapshotLs, snapshotRestore, snapshotRm, type CloneCommandRequest, type SnapshotCreateRequest, type SnapshotLsRequest, type SnapshotRefRequest } from './commands/snapshot.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
@@ -95,6 +96,11 @@ export interface Requests {
   'system df': SystemDfRequest;
   backup: BackupCommandRequest;
   restore: RestoreCommandRequest;
+  'snapshot create': SnapshotCreateRequest;
+  'snapshot ls': SnapshotLsRequest;
+  'snapshot restore': SnapshotRefRequest;
+  'snapshot rm': SnapshotRefRequest;
+  clone: CloneCommandRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -148,6 +154,11 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'system df': systemDf,
   backup,
   restore,
+  'snapshot create': snapshotCreate,
+  'snapshot ls': snapshotLs,
+  'snapshot restore': snapshotRestore,
+  'snapshot rm': snapshotRm,
+  clone,
 };
 
 /**
@@ -214,6 +225,8 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDiff(program, to('diff'));
   registerBackup(program, to('backup'));
   registerRestore(program, to('restore'));
+  registerSnapshot(program, { create: to('snapshot create'), ls: to('snapshot ls'), restore: to('snapshot restore'), rm: to('snapshot rm') });
+  registerClone(program, to('clone'));
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
   hardenParsing(program);

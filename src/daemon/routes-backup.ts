@@ -8,6 +8,8 @@ import { EMPTY_DEFAULTS } from '../rootfs/record.js';
 import type { TemplateStore } from '../rootfs/templates.js';
 import { backupContainer, type TemplateAccess } from '../runtime/backup/backup.js';
 import { restoreBackup, restoreIncremental } from '../runtime/backup/restore.js';
+import { createSnapshot, listSnapshots, removeSnapshot, restoreSnapshot } from '../runtime/backup/snapshot.js';
+import { cloneContainer } from '../runtime/backup/clone.js';
 import type { Containers } from '../runtime/containers.js';
 import { importLimits } from './routes-templates-import.js';
 import { queryBool, readJson, sendJson } from './http.js';
@@ -71,6 +73,26 @@ export function registerBackupRoutes(r: Router, c: Containers, store: TemplateSt
   });
 }
 
+export function registerSnapshotRoutes(r: Router, c: Containers, store: TemplateStore): void {
+  const templates = templateAccess(store);
+  r.on('GET', '/v1/containers/:ref/snapshots', async (ctx, res) => sendJson(res, 200, await listSnapshots(c.runtime, ctx.params.ref!)));
+  r.on('POST', '/v1/containers/:ref/snapshots', async (ctx, res) => {
+    const body = ((await readJson(ctx.req)) ?? {}) as { name?: unknown };
+    if (body.name !== undefined && typeof body.name !== 'string') throw new ValidationError('snapshot: name must be a string');
+    sendJson(res, 201, await createSnapshot(c.runtime, ctx.params.ref!, body.name as string | undefined));
+  });
+  r.on('POST', '/v1/containers/:ref/snapshots/:name/restore', async (ctx, res) => sendJson(res, 200, await restoreSnapshot(c.runtime, ctx.params.ref!, ctx.params.name!)));
+  r.on('DELETE', '/v1/containers/:ref/snapshots/:name', async (ctx, res) => {
+    await removeSnapshot(c.runtime, ctx.params.ref!, ctx.params.name!);
+    res.writeHead(204).end();
+  });
+  r.on('POST', '/v1/containers/:ref/clone', async (ctx, res) => {
+    const body = (await readJson(ctx.req)) as CloneRequest | undefined;
+    if (typeof body?.name !== 'string') throw new ValidationError('clone: body needs "name"');
+    sendJson(res, 201, await cloneContainer(c.runtime, templates, ctx.params.ref!, body));
+  });
+}
+
 function backupRequest(raw: unknown): BackupRequest {
   const b = (raw ?? {}) as Record<string, unknown>;
   if (typeof b !== 'object' || Array.isArray(b)) throw new ValidationError('backup: expected a JSON object');
@@ -128,4 +150,3 @@ async function withBody<T>(req: IncomingMessage, job: (body: AsyncIterable<Buffe
   }
 }
 
-export type { CloneRequest };

@@ -18,7 +18,7 @@ import { parseTimeArg } from '../util/time.js';
 import { StoreTarget } from '../rootfs/archive/store-target.js';
 import { registerTemplateImportRoutes } from './routes-templates-import.js';
 import { registerDockerVerbRoutes } from './routes-docker-verbs.js';
-import { registerBackupRoutes } from './routes-backup.js';
+import { registerBackupRoutes, registerSnapshotRoutes } from './routes-backup.js';
 
 export const VERSION = '0.1.0';
 export const API_VERSION = 'v1';
@@ -159,6 +159,7 @@ export function buildRouter(d: RouteDeps): Router {
   });
   registerDockerVerbRoutes(r, c, d.templates);
   registerBackupRoutes(r, c, d.templates);
+  registerSnapshotRoutes(r, c, d.templates);
   r.on('GET', '/v1/containers/:ref/stats', async (ctx, res) => sendJson(res, 200, await c.stats(ctx.params.ref!)));
   r.on('POST', '/v1/containers/:ref/exec', async (ctx, res) => {
     sendJson(res, 201, { id: await d.exec.create(ctx.params.ref!, await readJson(ctx.req)) });
