@@ -17,6 +17,8 @@ export interface RestoreCommandRequest {
   files: string[];
   name?: string;
   start: boolean;
+  /** Apply incrementals onto this existing container (restored from their base). */
+  onto?: string;
 }
 
 export function registerRestore(program: Command, dispatch: (req: RestoreCommandRequest) => Promise<void>): void {
@@ -26,13 +28,26 @@ export function registerRestore(program: Command, dispatch: (req: RestoreCommand
     .argument('<file...>', 'the backup, or - for stdin; incrementals follow their base')
     .option('--name <name>', 'the container name (default: the one in the backup)')
     .option('--start', 'start the container once restored', false)
-    .action((files: string[], o: { name?: string; start: boolean }) => dispatch({ files, start: o.start, ...(o.name !== undefined ? { name: o.name } : {}) }));
+    .option('--onto <container>', 'apply incremental backups onto this stopped container, restored from their base')
+    .action((files: string[], o: { name?: string; start: boolean; onto?: string }) =>
+      dispatch({ files, start: o.start, ...(o.name !== undefined ? { name: o.name } : {}), ...(o.onto !== undefined ? { onto: o.onto } : {}) }),
+    );
   withExamples(cmd, EXAMPLES);
 }
 
 export async function restore(ctx: Context, req: RestoreCommandRequest): Promise<number> {
   if (req.files.filter((f) => f === '-').length > 1) throw new ValidationError('restore: stdin (-) can be given once');
   const client = await ctx.client();
+  if (req.onto !== undefined) {
+    if (req.name) throw new ValidationError('restore --onto: the container keeps its name (no --name)');
+    for (const [i, file] of req.files.entries()) {
+      const q = new URLSearchParams({ onto: req.onto });
+      if (req.start && i === req.files.length - 1) q.set('start', 'true');
+      report(ctx, await uploadArchive<RestoreResult>(client.socketPath, `/v1/restore?${q}`, await openArchive(ctx, file, false)));
+    }
+    ctx.out(`${req.onto}\n`);
+    return 0;
+  }
   const [base, ...incrementals] = req.files;
   const q = new URLSearchParams();
   if (req.name) q.set('name', req.name);
