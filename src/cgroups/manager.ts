@@ -36,6 +36,12 @@ export interface CgroupManager {
   processPaths(id: string): string[];
   /** The cgroup.procs files a process writes its pid into to join the container's cgroup. */
   procsFiles(id: string): string[];
+  /**
+   * Delegate the container's process cgroup to its root user (uid/gid on the host): a system
+   * container's init manages its own tree beneath the limits (v2: the subtree; v1 hosts: the
+   * name=systemd hierarchy and the hybrid cgroup2 mount). Returns the directories handed over.
+   */
+  delegate(id: string, uid: number, gid: number): Promise<string[]>;
   /** Pids currently in the container's cgroup (nested cgroups included); zombies are not listed. */
   pids(id: string): Promise<number[]>;
   /**

@@ -28,6 +28,8 @@ export function exitCodeFor(err: unknown, command?: string): number {
     if (err.code === 'commander.help' && err.exitCode === 0) return 0;
     return command !== undefined && USAGE_125.has(command) ? EXIT_RUN_FAILED : EXIT_USAGE;
   }
+  // A --format template that names an unknown field is a usage error like a bad flag.
+  if (err instanceof CorralError && err.details?.usage === true) return command !== undefined && USAGE_125.has(command) ? EXIT_RUN_FAILED : EXIT_USAGE;
   const invoke = invocationFailure(err);
   if (invoke !== null) return invoke;
   // A flag value corrald refused (`create --storage-opt size=abc`) is a usage error too.

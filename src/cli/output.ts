@@ -38,13 +38,13 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   return all.map(line).join('\n') + '\n';
 }
 
-export function containerTable(list: readonly ContainerSummary[], now: number = Date.now()): string {
+export function containerTable(list: readonly ContainerSummary[], now: number = Date.now(), noTrunc = false): string {
   // Which manifest a container came from, when any did (the file's name; stdin:PROJECT as is).
   const fromManifest = list.some((c) => c.manifest);
   const manifest = (m: string | null | undefined): string => (!m ? '-' : m.startsWith('/') ? m.slice(m.lastIndexOf('/') + 1) : m);
   return formatTable(
     ['CONTAINER ID', 'NAME', 'TEMPLATE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', ...(fromManifest ? ['MANIFEST'] : [])],
-    list.map((c) => [shortId(c.id), c.name, c.template, commandColumn(c.command), timeAgo(c.createdAt, now), c.statusText || statusText(c, now), portsColumn(c.ports ?? []), ...(fromManifest ? [manifest(c.manifest)] : [])]),
+    list.map((c) => [noTrunc ? c.id : shortId(c.id), c.name, c.template, noTrunc ? JSON.stringify(c.command.join(' ')) : commandColumn(c.command), timeAgo(c.createdAt, now), c.statusText || statusText(c, now), portsColumn(c.ports ?? []), ...(fromManifest ? [manifest(c.manifest)] : [])]),
   );
 }
 

@@ -3,6 +3,7 @@ import type { CreateRequest } from '../api/types.js';
 import { createContext, processIo, type Context, type GlobalOptions, type Io } from './context.js';
 import { exitCodeFor, formatError } from './errors.js';
 import { hardenParsing } from './parsing.js';
+import { addExamples } from './examples.js';
 import { create, registerCreate } from './commands/create.js';
 import { exec, registerExec, type ExecCommandRequest } from './commands/exec.js';
 import { inspect, registerInspect, type InspectRequest } from './commands/inspect.js';
@@ -23,6 +24,7 @@ import { registerUpdate, update, type UpdateCommandRequest } from './commands/up
 import { registerStats, stats, type StatsRequest } from './commands/stats.js';
 import { events, registerEvents, type EventsRequest } from './commands/events.js';
 import { attach, registerAttach, type AttachRequest } from './commands/attach.js';
+import { consoleCmd, registerConsole, type ConsoleRequest } from './commands/console.js';
 import { registerWait, wait, type WaitRequest } from './commands/wait.js';
 import { registerValidate, validate, type ValidateRequest } from './commands/validate.js';
 import { explain, registerExplain, type ExplainRequest } from './commands/explain.js';
@@ -44,6 +46,8 @@ import { clone, registerClone, registerSnapshot, snapshotCreate, snapshotLs, sna
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
+import { completion, registerCompletion, type CompletionRequest } from './commands/completion.js';
+import { completeWords } from './completion/names.js';
 import { networkCreate, networkInspect, networkLs, networkRm, registerNetwork, type NetworkCreateCommandRequest, type NetworkInspectRequest, type NetworkLsRequest, type NetworkRmRequest } from './commands/network.js';
 
 /** What each command's parser produces; the effect functions take exactly these. */
@@ -74,6 +78,7 @@ export interface Requests {
   stats: StatsRequest;
   events: EventsRequest;
   attach: AttachRequest;
+  console: ConsoleRequest;
   wait: WaitRequest;
   validate: ValidateRequest;
   explain: ExplainRequest;
@@ -101,6 +106,7 @@ export interface Requests {
   'snapshot restore': SnapshotRefRequest;
   'snapshot rm': SnapshotRefRequest;
   clone: CloneCommandRequest;
+  completion: CompletionRequest;
 }
 export type CommandName = keyof Requests;
 export type Dispatch = <K extends CommandName>(name: K, req: Requests[K], globals: GlobalOptions) => Promise<void>;
@@ -132,6 +138,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   stats,
   events,
   attach,
+  console: consoleCmd,
   wait,
   validate,
   explain,
@@ -159,6 +166,7 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'snapshot restore': snapshotRestore,
   'snapshot rm': snapshotRm,
   clone,
+  completion,
 };
 
 /**
@@ -208,6 +216,7 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerStats(program, to('stats'));
   registerEvents(program, to('events'));
   registerAttach(program, to('attach'));
+  registerConsole(program, to('console'));
   registerWait(program, to('wait'));
   registerValidate(program, to('validate'));
   registerExplain(program, to('explain'));
@@ -229,12 +238,16 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerClone(program, to('clone'));
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
+  registerCompletion(program, to('completion'));
+  addExamples(program);
   hardenParsing(program);
   return program;
 }
 
 /** Parse argv, run the command, and return the exit code; errors are printed here, once. */
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  // The completion scripts' helper: not a command of the tree (never in --help or suggestions).
+  if (argv[0] === '__complete') return completeWords(buildProgram(async () => {}, io), argv.slice(1), io);
   let exitCode = 0;
   let command: string | undefined;
   const program = buildProgram(async (name, req, globals) => {

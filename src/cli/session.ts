@@ -18,6 +18,11 @@ export interface SessionOptions {
   forwardSignal(signal: NodeJS.Signals): void | Promise<void>;
   /** Where SIGINT/SIGTERM come from; default `process`. */
   signals?: EventEmitter;
+  /**
+   * Typed on stdin, these bytes end the session without ending the container (Docker's
+   * detach keys, e.g. Ctrl-P Ctrl-Q = [0x10, 0x11]); they are not sent.
+   */
+  detachKeys?: readonly number[];
 }
 
 export interface SessionResult {
@@ -25,6 +30,8 @@ export interface SessionResult {
   signal: number;
   /** The ERROR frame's message, if one came. */
   error: string | null;
+  /** The user typed the detach keys: the container runs on. */
+  detached?: boolean;
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -95,8 +102,24 @@ export function runSession(socket: Duplex, io: Io, opts: SessionOptions): Promis
     }
 
     if (opts.interactive) {
+      const keys = opts.detachKeys ?? [];
+      let matched = 0; // bytes of the detach sequence seen so far (held back until it fails)
       const onData = (chunk: Buffer | string) => {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        if (keys.length > 0) {
+          const out: number[] = [];
+          for (const b of buf) {
+            if (b === keys[matched]) {
+              if (++matched === keys.length) return finish({ result: { exitCode: 0, signal: 0, error: null, detached: true } });
+              continue;
+            }
+            out.push(...keys.slice(0, matched));
+            matched = b === keys[0] ? 1 : 0;
+            if (matched === 0) out.push(b);
+          }
+          buf = Buffer.from(out);
+          if (buf.length === 0) return;
+        }
         let ok = true;
         for (const frame of encodeData(FrameType.STDIN, buf)) ok = send(frame) && ok;
         if (!ok) {

@@ -49,6 +49,9 @@ export interface LogsOptions {
   /** Only the last N records. */
   tail?: number;
   timestamps?: boolean;
+  /** Docker's --since/--until: a duration back from now, an RFC 3339 time or Unix seconds. */
+  since?: string;
+  until?: string;
   signal?: AbortSignal;
 }
 
@@ -218,7 +221,7 @@ export class CorralClient {
   }
 
   async *logs(ref: string, opts: LogsOptions = {}): AsyncGenerator<LogRecord> {
-    const q = query({ follow: opts.follow || undefined, tail: opts.tail, timestamps: opts.timestamps || undefined });
+    const q = query({ follow: opts.follow || undefined, tail: opts.tail, timestamps: opts.timestamps || undefined, since: opts.since, until: opts.until });
     const res = await this.http.stream('GET', `${container(ref)}/logs${q}`, opts.signal ? { signal: opts.signal } : {});
     for await (const line of ndjsonLines(res)) yield parseRecord(line);
   }

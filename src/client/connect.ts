@@ -9,6 +9,8 @@ import { CorralClient } from './client.js';
 import { UnreachableError } from './http.js';
 import { checkRoots, type AskedRoot } from './roots.js';
 
+const START_TIMEOUT_MS = 120_000;
+
 export const NEEDS_ROOT = 'permission denied: corral needs root (try: sudo corral ...)';
 
 export interface ConnectOptions {
@@ -18,6 +20,11 @@ export interface ConnectOptions {
   autoStart?: boolean;
   /** corrald's entry point; default `dist/daemon/main.js` next to this file's compiled location. */
   daemonEntry?: string;
+  /**
+   * How long to wait for a started corrald to answer; default 2 minutes. It answers after its
+   * start-up work (exits collected, networks repaired), which on a busy host or with many
+   * containers takes longer than a fixed few seconds; a corrald that dies ends the wait at once.
+   */
   startTimeoutMs?: number;
   /**
    * Roots the user set explicitly (flag or CORRAL_*): the corrald reached must serve them, checked
@@ -90,7 +97,7 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
     closeSync(fd);
   }
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS);
   for (;;) {
     await sleep(100);
     // A second corral may have started corrald first; ours then exits, but the socket answers.
@@ -102,7 +109,7 @@ async function startDaemon(paths: CorralPaths, client: CorralClient, opts: Conne
       throw new CorralError('unavailable', `corrald exited during start-up (${exited})${lastLine(log)}; see ${log}`);
     }
     if (Date.now() > deadline) {
-      throw new CorralError('unavailable', `corrald did not answer on ${client.socketPath} within ${Math.round((opts.startTimeoutMs ?? 10_000) / 1000)}s${lastLine(log)}; see ${log}`);
+      throw new CorralError('unavailable', `corrald did not answer on ${client.socketPath} within ${Math.round((opts.startTimeoutMs ?? START_TIMEOUT_MS) / 1000)}s${lastLine(log)}; see ${log}`);
     }
   }
 }

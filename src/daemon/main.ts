@@ -20,7 +20,8 @@ import { groupId } from '../system/groups.js';
 import { parseDuration } from '../util/time.js';
 import { dirname, join } from 'node:path';
 import { ExecaRunner } from '../system/runner.js';
-import { NetnsStore, NetworkRegistry } from '../network/index.js';
+import { DaemonLxcfs, parseLxcfsMode } from './lxcfs.js';
+import { NetnsStore, NetworkRegistry, SocketPortHolder } from '../network/index.js';
 
 const program = new Command('corrald')
   .description('The Corral daemon: owns container state and supervision, serves the API on a unix socket')
@@ -35,13 +36,20 @@ const program = new Command('corrald')
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--log-stderr', 'also write logs to stderr', false)
   .option('--group <name>', 'also serve members of this group: the socket becomes root:GROUP 0660 [env CORRAL_GROUP]', process.env.CORRAL_GROUP)
-  .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, doubling up to 30x; runs of 60x reset it (Kubernetes: 10s) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '10s')
-  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; defaultNetwork: string; defaultUserns: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; group?: string }) => {
+  .option('--lxcfs <mode>', 'on: run LXCFS under the run root and show each container its own memory, CPUs, uptime and load in /proc (when lxcfs is installed); off: containers see the host\'s [env CORRAL_LXCFS]', process.env.CORRAL_LXCFS ?? 'on')
+  .option('--restart-backoff-base <duration>', 'first restart delay of restart policies, then doubling (Docker: 100ms) [env CORRAL_RESTART_BACKOFF_BASE]', process.env.CORRAL_RESTART_BACKOFF_BASE ?? '100ms')
+  .option('--restart-backoff-max <duration>', 'the longest restart delay (Kubernetes: 5m) [env CORRAL_RESTART_BACKOFF_MAX]', process.env.CORRAL_RESTART_BACKOFF_MAX ?? '5m')
+  .option('--restart-backoff-reset <duration>', 'a run this long starts the delays over (Kubernetes: 10m) [env CORRAL_RESTART_BACKOFF_RESET]', process.env.CORRAL_RESTART_BACKOFF_RESET ?? '10m')
+  .action(async (opts: { dataRoot?: string; runRoot?: string; cgroupParent?: string; bridgePrefix?: string; defaultSubnet?: string; defaultNetwork: string; defaultUserns: string; logLevel: Level; logStderr: boolean; restartBackoffBase: string; restartBackoffMax: string; restartBackoffReset: string; group?: string; lxcfs: string }) => {
     const baseMs = parseDuration(opts.restartBackoffBase, '--restart-backoff-base');
+    const maxMs = parseDuration(opts.restartBackoffMax, '--restart-backoff-max');
+    const resetAfterMs = parseDuration(opts.restartBackoffReset, '--restart-backoff-reset');
+    if (maxMs < baseMs) throw new CorralError('validation', `--restart-backoff-max ${opts.restartBackoffMax} is shorter than --restart-backoff-base ${opts.restartBackoffBase}`);
     if (opts.defaultNetwork !== 'bridge' && opts.defaultNetwork !== 'none') throw new CorralError('validation', `--default-network ${opts.defaultNetwork}: want bridge or none`);
     const defaultNetwork = opts.defaultNetwork;
     if (opts.defaultUserns !== 'private' && opts.defaultUserns !== 'host') throw new CorralError('validation', `--default-userns ${opts.defaultUserns}: want private or host`);
     const defaultUserns = opts.defaultUserns;
+    const lxcfsMode = parseLxcfsMode(opts.lxcfs);
     if (process.getuid?.() !== 0) throw new CorralError('permission', 'corrald must run as root');
     const paths = resolvePaths(opts);
     await mkdir(paths.runRoot, { recursive: true, mode: 0o700 });
@@ -56,16 +64,19 @@ const program = new Command('corrald')
       const templates = templateSource(paths);
       const events = new EventJournal(join(paths.dataRoot, 'events.ndjson'));
       await events.load();
-      const backoff = { baseMs, maxMs: baseMs * 30, resetAfterMs: baseMs * 60 };
+      const backoff = { baseMs, maxMs, resetAfterMs };
       const runner = new ExecaRunner();
       const network = {
-        registry: new NetworkRegistry({ runner, dataRoot: paths.dataRoot, prefix: paths.bridgePrefix, defaultSubnet: opts.defaultSubnet, log: (m: string) => log.info(m) }),
+        registry: new NetworkRegistry({ runner, dataRoot: paths.dataRoot, prefix: paths.bridgePrefix, defaultSubnet: opts.defaultSubnet, portHolder: new SocketPortHolder(), log: (m: string) => log.info(m) }),
         netns: new NetnsStore(paths.runRoot, runner),
         runner,
         nsenter: await findProgram('nsenter'),
       };
-      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network, defaultNetwork, defaultUserns });
+      const lxcfs = await DaemonLxcfs.create(lxcfsMode, { paths, runner, log, shim: shimPath() });
+      await lxcfs.start();
+      const containers = new Containers({ paths, cgroups, templates, shim: shimPath(), log, events, backoff, unshare: await findProgram('unshare'), network, defaultNetwork, defaultUserns, lxcfs });
       await containers.init();
+      await lxcfs.attach(containers);
       const exec = new ExecSessions(containers, shimPath(), log);
       const peercred = loadPeerCred();
       const group = opts.group ? { name: opts.group, gid: await groupId(opts.group) } : undefined;
@@ -78,6 +89,7 @@ const program = new Command('corrald')
         server.closeAllConnections();
         void containers
           .release()
+          .then(() => lxcfs.close())
           .catch((err: unknown) => log.warn('clean-up at stop failed', { err: String(err) }))
           .finally(() => void release().finally(() => process.exit(0)));
       };

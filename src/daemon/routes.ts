@@ -123,10 +123,19 @@ export function buildRouter(d: RouteDeps): Router {
     const cfg = c.resolve(ctx.params.ref!);
     const tail = queryInt(ctx.query.get('tail'), 'tail', 0, Number.MAX_SAFE_INTEGER);
     const path = c.store.file(cfg.id, 'container.log');
+    // --since/--until (Docker's): records outside [since, until] are skipped (after --tail, as Docker).
+    const since = ctx.query.get('since') ? parseTimeArg(ctx.query.get('since')!, 'since') : undefined;
+    const until = ctx.query.get('until') ? parseTimeArg(ctx.query.get('until')!, 'until') : undefined;
+    const inRange = (rec: LogRecord): boolean => {
+      if (since === undefined && until === undefined) return true;
+      const t = Date.parse(rec.time);
+      return (since === undefined || t >= since) && (until === undefined || t <= until);
+    };
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     // Streamed with back-pressure: a log may be far larger than memory.
     const send = async (rec: LogRecord): Promise<void> => {
+      if (!inRange(rec)) return;
       if (abort.signal.aborted || res.write(JSON.stringify(rec) + '\n')) return;
       await new Promise<void>((ok) => {
         const go = (): void => {
@@ -143,7 +152,10 @@ export function buildRouter(d: RouteDeps): Router {
     };
     const cursor = await readLog(path, tail, (rec) => (head(), send(rec)), abort.signal);
     head();
-    if (!queryBool(ctx.query.get('follow'))) return void res.end();
+    if (!queryBool(ctx.query.get('follow')) || (until !== undefined && until <= Date.now())) return void res.end();
+    // Following with --until ends when that time comes.
+    const stopAt = until !== undefined ? setTimeout(() => abort.abort(), until - Date.now()) : undefined;
+    res.on('close', () => clearTimeout(stopAt));
     const done = async (): Promise<boolean> => {
       try {
         return (await c.state(cfg.id)).status !== 'running';
@@ -152,6 +164,7 @@ export function buildRouter(d: RouteDeps): Router {
       }
     };
     for await (const rec of followLog(path, cursor, done, abort.signal)) await send(rec);
+    clearTimeout(stopAt);
     res.end();
   });
   r.on('POST', '/v1/containers/:ref/update', async (ctx, res) => {

@@ -107,7 +107,9 @@ export function buildContainer(name: string, node: LMap, keyPos: Pos, file: stri
     const caps = strings(get(key));
     if (caps.length > 0) request[key] = caps;
   }
-  for (const key of ['readOnly', 'init'] as const) if (bool(get(key))) request[key] = true;
+  for (const key of ['readOnly', 'init', 'boot'] as const) if (bool(get(key))) request[key] = true;
+  const stopSignal = get('stopSignal');
+  if (stopSignal) request.stopSignal = text(stopSignal);
   const labels = get('labels');
   if (labels?.kind === 'map' && labels.entries.size > 0) request.labels = Object.fromEntries([...labels.entries].map(([k, e]) => [k, text(e.value)]));
 

@@ -60,10 +60,23 @@ export interface RootfsLayout {
   mountpoint: string;
 }
 
-/** Extra files bound into the container (hostname, hosts, resolv.conf), host path → container path. */
+/** Extra files bound into the container (hostname, hosts, resolv.conf, LXCFS files), host path → container path. */
 export interface EtcBind {
   source: string;
   target: string;
+  readOnly?: boolean;
+}
+
+/** LXCFS files bound over the container's own (`<mountpoint>/proc/meminfo` → `/proc/meminfo`), read-only. */
+export function lxcfsBinds(mountpoint: string, files: readonly string[]): EtcBind[] {
+  return files.map((f) => ({ source: `${mountpoint}${f}`, target: f, readOnly: true }));
+}
+
+/** `corral-shim rebind`: replace the binds at each target inside a running container (docs/shim.md). */
+export function rebindArgs(o: { pid: number; pidStartTime: number; binds: readonly EtcBind[] }): string[] {
+  const args = ['rebind', '--pid', String(o.pid), '--pid-start', String(o.pidStartTime)];
+  for (const b of o.binds) args.push('--bind', b.source, b.target);
+  return args;
 }
 
 /** Process settings shared by `init` and `exec`: who runs, with what, where. */
@@ -103,13 +116,16 @@ export function initArgs(c: ContainerConfig, rootfs: RootfsLayout, etc: readonly
   for (const l of rootfs.lower) args.push('--lower', l);
   args.push('--upper', rootfs.upper, '--work', rootfs.work, '--hostname', c.hostname);
   const own = c.userns.mode === 'private';
-  // Corral's own files (hosts, resolv.conf) stay writable by container root, as without a user namespace.
-  for (const b of etc) args.push('--bind', b.source, b.target, own ? 'rw,idmap' : 'rw');
+  // Corral's own files (hosts, resolv.conf) stay writable by container root, as without a user
+  // namespace; read-only binds (LXCFS' files, a FUSE mount) are bound as they are.
+  for (const b of etc) args.push('--bind', b.source, b.target, b.readOnly ? 'ro' : own ? 'rw,idmap' : 'rw');
   for (const v of c.volumes) args.push('--bind', v.source, v.target, (v.readOnly ? 'ro' : 'rw') + (v.idmap ? ',idmap' : ''));
   for (const m of MASKED_PATHS) args.push('--mask', m);
   for (const r of READONLY_PATHS) args.push('--readonly-path', r);
   if (c.readOnly) args.push('--read-only');
   if (c.init) args.push('--init');
+  // A system container: /run, /run/lock, /tmp and its own cgroup tree (docs/shim.md, step 5b).
+  if (c.boot) args.push('--boot');
   args.push(...processArgs({ user: c.user, capabilities: c.capabilities, cwd: c.workdir, env: c.env, tty: c.tty, oomScoreAdj: c.oomScoreAdj ?? undefined, seccomp }));
   return args;
 }

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "monitor.h"
 #include "proto.h"
 #include "sync.h"
@@ -102,6 +103,9 @@ int child_spawn(void) {
     int slave = -1;
     int m = open_pty(&slave);
     if (m < 0) return -1;
+    /* The container's own console (an exec's pty is already its devpts'). */
+    if (!M.o.pty_root && boot_console_own(slave, M.uid_map, M.gid_map) < 0) return -1;
+    if (!M.o.pty_root) boot_console_hold(slave);
     M.master = m;
     in[0] = out[1] = err[1] = slave;
     M.out_fd = fcntl(m, F_DUPFD_CLOEXEC, 3);

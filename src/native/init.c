@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "mounts.h"
 #include "process.h"
 #include "sync.h"
@@ -22,6 +23,7 @@ struct init_opts {
   const char *hostname;
   int wait_run; /* create-then-start: READY, then wait for RUN before step 8 */
   int userns;   /* --userns: make a user namespace (steps 0a-0f) */
+  int boot;     /* --boot: a system container (boot.h) */
   int net_owned; /* the joined network namespace belongs to the container's user namespace */
   int unshare;  /* --unshare LIST: CLONE_NEW* flags to unshare ourselves */
   const char *unshare_list;
@@ -78,6 +80,10 @@ static int parse(int argc, char **argv, struct init_opts *o) {
       o->userns = 1;
       continue;
     }
+    if (strcmp(opt, "--boot") == 0) {
+      o->boot = 1;
+      continue;
+    }
     int need = strcmp(opt, "--bind") == 0 ? 3 : 1;
     if (i + need >= argc) return failx("init: option %s needs %d value(s)", opt, need);
     const char *v = argv[i + 1];
@@ -97,7 +103,7 @@ static int parse(int argc, char **argv, struct init_opts *o) {
       if (strcmp(mode, "rw") != 0 && strcmp(mode, "ro") != 0 && !idmap)
         return failx("init: --bind %s %s: mode must be rw or ro (optionally with ,idmap), not %s", v, argv[i + 2], mode);
       if (v[0] != '/') return failx("init: --bind %s: source not absolute", v);
-      m->binds[m->nbinds++] = (struct bind){v, argv[i + 2], mode[1] == 'o', idmap};
+      m->binds[m->nbinds++] = (struct bind){.src = v, .dst = argv[i + 2], .ro = mode[1] == 'o', .idmap = idmap, .tree = -1};
     } else return failx("init: unknown option %s", opt);
     i += need;
   }
@@ -137,12 +143,14 @@ __attribute__((noreturn)) static void container_init(struct init_opts *o) {
   if (o->m.premounted) {
     step(mount_fs(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
     if (o->unshare & CLONE_NEWNET) step(rootfs_sysfs(rootfd));
+    step(mount_deferred_binds(rootfd, &o->m));
     step(dev_setup(rootfd, o->m.tty));
   } else {
     step(rootfs_system(rootfd));
     step(dev_setup(rootfd, o->m.tty));
     step(mount_user_binds(rootfd, &o->m));
   }
+  if (o->boot) step(boot_mounts(rootfd));
   step(mount_masks(rootfd, &o->m));
   /* 6-7. */
   step(rootfs_pivot(rootfd, o->m.read_only));
@@ -187,6 +195,7 @@ static void privileged(struct init_opts *o) {
    * is made in the user namespace, where PID 1 mounts it. */
   if (!(o->unshare & CLONE_NEWNET)) step(rootfs_sysfs(rootfd));
   m->userns = userns;
+  m->defer_proc_sys = 1;
   step(mount_user_binds(rootfd, m));
   m->userns = -1;
   m->premounted = 1;

@@ -9,6 +9,7 @@
 #include "exec.h"
 #include "init.h"
 #include "monitor.h"
+#include "rebind.h"
 #include "util.h"
 
 int netns_main(int argc, char **argv); /* netns.c */
@@ -19,8 +20,9 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "init") == 0) return init_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "exec") == 0) return exec_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "devices") == 0) return devices_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "rebind") == 0) return rebind_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "netns") == 0) return netns_main(argc, argv);
-  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns [options] -- ARGV...\n"
+  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns|rebind [options] -- ARGV...\n"
                   "       corral-shim devices CGROUP_DIR RULE...\n"
                   "(see docs/shim.md)\n");
   return 2;

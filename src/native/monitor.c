@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "boot.h"
 #include "monitor.h"
 
 #include <errno.h>
@@ -271,6 +272,7 @@ int monitor_main(int argc, char **argv) {
   for (;;) {
     if (deadline < 0 && main_done()) {
       conclude();
+      boot_console_release();
       deadline = now_ms() + DRAIN_MS;
     }
     if (deadline >= 0 && ((M.out_fd < 0 && M.err_fd < 0) || now_ms() >= deadline)) finish();

@@ -101,12 +101,12 @@ int mount_bind(int rootfd, const char *src, int src_fd, const char *path, enum c
   return mount_bind_idmapped(rootfd, src, src_fd, path, create, attrs, recursive, -1);
 }
 
-int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *path, enum create create,
-                        unsigned long long attrs, int recursive, int userns) {
+/* A detached copy of SRC (or of src_fd when src is NULL) whose flags are set
+ * before it is attached anywhere, so its target is never visible writable,
+ * and a recursive read-only really is recursive. PATH is for messages. */
+static int bind_clone(const char *src, int src_fd, const char *path, unsigned long long attrs, int recursive, int userns) {
   const char *what = src ? src : path;
   unsigned rec = recursive ? AT_RECURSIVE : 0;
-  /* A detached copy gets its flags before it is attached, so the target is
-   * never visible writable, and a recursive read-only really is recursive. */
   int tree = src ? open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec)
                  : open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
   if (tree < 0) return fail("bind mount %s on %s%s", what, mount_root_name, path);
@@ -117,6 +117,11 @@ int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *pat
     close(tree);
     return -1;
   }
+  return tree;
+}
+
+/* Attach a detached copy on PATH inside the root; the copy is closed. */
+static int bind_attach(int rootfd, int tree, const char *what, const char *path, enum create create) {
   int fd = open_in_root(rootfd, path, O_PATH, create);
   int r = fd < 0 ? -1 : move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
   if (r < 0) fail("bind mount %s on %s%s", what, mount_root_name, path);
@@ -125,17 +130,46 @@ int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *pat
   return r;
 }
 
-int mount_user_binds(int rootfd, const struct mounts *m) {
+int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *path, enum create create,
+                        unsigned long long attrs, int recursive, int userns) {
+  int tree = bind_clone(src, src_fd, path, attrs, recursive, userns);
+  return tree < 0 ? -1 : bind_attach(rootfd, tree, src ? src : path, path, create);
+}
+
+/* PATH is DIR or below it. */
+static int under(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+int mount_user_binds(int rootfd, struct mounts *m) {
   for (size_t i = 0; i < m->nbinds; i++) {
-    const struct bind *b = &m->binds[i];
+    struct bind *b = &m->binds[i];
     struct stat st;
     if (stat(b->src, &st) < 0) return fail("bind mount %s on %s%s", b->src, mount_root_name, b->dst);
     unsigned long long attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->ro ? MOUNT_ATTR_RDONLY : 0);
     if (b->idmap && m->userns < 0)
       return failx("bind mount %s on %s%s: idmap needs a user namespace", b->src, mount_root_name, b->dst);
-    if (mount_bind_idmapped(rootfd, b->src, -1, b->dst, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE, attrs, 1,
-                            b->idmap ? m->userns : -1) < 0)
-      return -1;
+    b->create = S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE;
+    int userns = b->idmap ? m->userns : -1;
+    if (m->defer_proc_sys && (under(b->dst, "/proc") || under(b->dst, "/sys"))) {
+      /* Cloned now, while its source is reachable (and a mount can only be
+       * cloned from our own namespace); attached by PID 1. */
+      if ((b->tree = bind_clone(b->src, -1, b->dst, attrs, 1, userns)) < 0) return -1;
+      continue;
+    }
+    if (mount_bind_idmapped(rootfd, b->src, -1, b->dst, b->create, attrs, 1, userns) < 0) return -1;
+  }
+  return 0;
+}
+
+int mount_deferred_binds(int rootfd, struct mounts *m) {
+  for (size_t i = 0; i < m->nbinds; i++) {
+    struct bind *b = &m->binds[i];
+    if (b->tree < 0) continue;
+    int tree = b->tree;
+    b->tree = -1;
+    if (bind_attach(rootfd, tree, b->src, b->dst, b->create) < 0) return -1;
   }
   return 0;
 }

@@ -13,6 +13,9 @@ struct bind {
   const char *src, *dst;
   int ro;
   int idmap; /* mounted through the container's user namespace (MOUNT_ATTR_IDMAP) */
+  /* A detached copy made by host root for PID 1 to attach (mount_deferred_binds), else -1. */
+  int tree;
+  enum create create; /* what the target is made as if missing, decided with the copy */
 };
 
 struct mounts {
@@ -32,6 +35,9 @@ struct mounts {
    * were made then (premounted), so PID 1 only re-binds the root. */
   int userns;
   int premounted;
+  /* Host root's pass (--userns): binds onto /proc or /sys are only cloned, since PID 1 mounts
+   * /proc (and /sys in a network namespace of its own) on top later; it attaches them then. */
+  int defer_proc_sys;
 };
 
 /* mounts.c: resolving and attaching inside the rootfs. */
@@ -49,7 +55,9 @@ int mount_bind(int rootfd, const char *src, int src_fd, const char *path, enum c
 /* The same, idmapped through the user namespace userns (an fd; -1: not). */
 int mount_bind_idmapped(int rootfd, const char *src, int src_fd, const char *path, enum create create,
                         unsigned long long attrs, int recursive, int userns);
-int mount_user_binds(int rootfd, const struct mounts *m);
+int mount_user_binds(int rootfd, struct mounts *m);
+/* PID 1, after its /proc and /sys: attach the copies mount_user_binds deferred. */
+int mount_deferred_binds(int rootfd, struct mounts *m);
 int mount_masks(int rootfd, const struct mounts *m);
 
 /* rootfs.c */

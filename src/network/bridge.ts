@@ -10,6 +10,7 @@ import { FILTER_FAMILY, filterBaseScript, guardScript, parseGuarded, unguardScri
 import { FAMILY, baseScript } from './nft.js';
 import type { PublishedPort } from './port-store.js';
 import type { PortMapping } from './ports.js';
+import type { PortHolder } from './port-holder.js';
 import { Publisher } from './publisher.js';
 import { DEFAULT_SUBNET_CANDIDATES, chooseSubnet, parseRoutes } from './subnet.js';
 import { ProcSysctl, type Sysctl } from './sysctl.js';
@@ -33,6 +34,8 @@ export interface BridgeNetworkOptions {
   sysctl?: Sysctl;
   /** Where listening sockets are read from (the host's network namespace). Default /proc/net. */
   procNet?: string;
+  /** Binds published host ports so no host program takes them unnoticed (corrald's; none in unit tests). */
+  portHolder?: PortHolder;
   /** Told about changes to the host beyond Corral's own objects (net.ipv4.ip_forward) and choices made. */
   log?: (message: string) => void;
 }
@@ -122,7 +125,7 @@ export class BridgeNetwork {
     this.runner = o.runner;
     this.dir = join(o.dataRoot, 'network', this.name);
     this.ipam = new Ipam(join(this.dir, 'leases.json'));
-    this.publisher = new Publisher({ runner: this.runner, table: this.table, file: join(this.dir, 'ports.json'), procNet: o.procNet });
+    this.publisher = new Publisher({ runner: this.runner, table: this.table, file: join(this.dir, 'ports.json'), procNet: o.procNet, holder: o.portHolder });
     this.sysctl = o.sysctl ?? new ProcSysctl();
   }
 
@@ -394,6 +397,7 @@ export class BridgeNetwork {
       }
     }
     report.ports.push(...(await this.publisher.removeUnknown(known)));
+    for (const f of await this.publisher.holdRecorded()) this.o.log?.(`network ${this.name}: cannot hold the published ports of ${f.id.slice(0, 12)} again: ${f.error}`);
     for (const v of await this.guarded()) {
       if (keep.has(v)) continue;
       await this.unguard(v);

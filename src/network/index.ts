@@ -11,3 +11,4 @@ export { NetworkRegistry, DEFAULT_NETWORK, RESERVED_NETWORK_NAMES, type NetworkC
 export { readListeners, listenerBlocks, type Listener } from './listeners.js';
 export { type AttachOptions } from './bridge.js';
 export { plugNamespace, type PlugRequest } from './plug.js';
+export { SocketPortHolder, type PortHolder } from './port-holder.js';

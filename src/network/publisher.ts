@@ -5,6 +5,7 @@ import { networkFailure } from './fail.js';
 import { parseIpv4 } from './ipv4.js';
 import { listenerBlocks, readListeners } from './listeners.js';
 import { FAMILY, PORTS_CHAIN, deleteRulesScript, parseChainRules, publishScript, type TaggedRule } from './nft.js';
+import type { PortHolder } from './port-holder.js';
 import { PortStore, type PublishedPort } from './port-store.js';
 import { formatHostPort, mappingsClash, type PortMapping } from './ports.js';
 
@@ -19,7 +20,7 @@ export class Publisher {
   readonly store: PortStore;
   private readonly mutex = new KeyedMutex();
 
-  constructor(private readonly o: { runner: Runner; table: string; file: string; procNet?: string | undefined }) {
+  constructor(private readonly o: { runner: Runner; table: string; file: string; procNet?: string | undefined; holder?: PortHolder | undefined }) {
     this.store = new PortStore(o.file);
   }
 
@@ -45,12 +46,16 @@ export class Publisher {
           throw new ConflictError(`publish ${formatHostPort(p)}: host port ${p.hostPort}/${p.protocol} is in use by another program (listening on ${where})`, { port: p });
         }
       }
+      // Bound before the rules exist: a program that binds the port between the check above and
+      // here is found now (EADDRINUSE) instead of silently losing its traffic.
+      await this.o.holder?.hold(id, ports);
       const added: PublishedPort[] = ports.map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, containerIp }));
-      await this.store.save({ ...all, [id]: [...(all[id] ?? []), ...added] });
       try {
+        await this.store.save({ ...all, [id]: [...(all[id] ?? []), ...added] });
         await this.nft(`publish ports of ${id.slice(0, 12)} in`, publishScript(this.o.table, id, containerIp, ports));
       } catch (err) {
-        await this.store.save(all);
+        await this.store.save(all).catch(() => {});
+        await this.o.holder?.release(id);
         throw err;
       }
     });
@@ -63,6 +68,7 @@ export class Publisher {
    */
   async unpublish(id: string): Promise<void> {
     await this.mutex.run('ports', async () => {
+      await this.o.holder?.release(id);
       if (!(id in (await this.store.load()))) return;
       const handles = (await this.rules()).filter((r) => r.comment === id).map((r) => r.handle);
       if (handles.length > 0) await this.nft(`unpublish ports of ${id.slice(0, 12)} in`, deleteRulesScript(this.o.table, PORTS_CHAIN, handles));
@@ -71,6 +77,28 @@ export class Publisher {
         delete all[id];
         await this.store.save(all);
       }
+    });
+  }
+
+  /**
+   * At corrald's start: hold again the host ports recorded for running containers (the sockets
+   * closed with the previous corrald). A port a host program took meanwhile is returned, not thrown:
+   * its container keeps its DNAT rule, as before.
+   */
+  async holdRecorded(): Promise<{ id: string; error: string }[]> {
+    const holder = this.o.holder;
+    if (!holder) return [];
+    return this.mutex.run('ports', async () => {
+      const failed: { id: string; error: string }[] = [];
+      for (const [id, list] of Object.entries(await this.store.load())) {
+        if (holder.holds(id)) continue;
+        try {
+          await holder.hold(id, list);
+        } catch (err) {
+          failed.push({ id, error: (err as Error).message });
+        }
+      }
+      return failed;
     });
   }
 
@@ -87,6 +115,7 @@ export class Publisher {
       const unknown = Object.keys(all).filter((id) => !known.has(id));
       for (const id of unknown) delete all[id];
       if (unknown.length > 0) await this.store.save(all);
+      for (const id of new Set([...stale.map((r) => r.comment!), ...unknown])) await this.o.holder?.release(id);
       return [...new Set([...stale.map((r) => r.comment!), ...unknown])].sort();
     });
   }

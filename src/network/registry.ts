@@ -8,6 +8,7 @@ import { BridgeNetwork } from './bridge.js';
 import { networkFailure } from './fail.js';
 import { firstHost, formatCidr, formatIpv4, overlaps, parseCidr, type Cidr } from './ipv4.js';
 import type { PublishedPort } from './port-store.js';
+import type { PortHolder } from './port-holder.js';
 import { DEFAULT_SUBNET_CANDIDATES, parseRoutes, routedPrefixes } from './subnet.js';
 import type { Sysctl } from './sysctl.js';
 
@@ -38,6 +39,8 @@ export interface NetworkRegistryOptions {
   subnetCandidates?: readonly string[];
   sysctl?: Sysctl;
   procNet?: string;
+  /** Holds published host ports (corrald passes one; see port-holder.ts). */
+  portHolder?: PortHolder;
   log?: (message: string) => void;
 }
 
@@ -184,6 +187,7 @@ export class NetworkRegistry {
         subnet: c.subnet,
         ...(this.o.sysctl ? { sysctl: this.o.sysctl } : {}),
         ...(this.o.procNet ? { procNet: this.o.procNet } : {}),
+        ...(this.o.portHolder ? { portHolder: this.o.portHolder } : {}),
         ...(this.o.log ? { log: this.o.log } : {}),
       });
       this.nets.set(c.name, n);

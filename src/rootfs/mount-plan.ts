@@ -6,7 +6,7 @@ import type { LayerLayout } from './layout.js';
  * The mounts the init stage makes for a container, in order (src/native/rootfs.c and mounts.c do
  * them; this is what `inspect` shows, and it must say the same).
  */
-export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[] }, lower: string[], l: LayerLayout): MountInfo[] {
+export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[] }, lower: string[], l: LayerLayout, lxcfs: readonly { source: string; target: string }[] = []): MountInfo[] {
   const m: MountInfo[] = [
     { type: 'overlay', source: 'overlay', destination: '/', options: [`lowerdir=${lower.join(':')}`, `upperdir=${l.upper}`, `workdir=${l.work}`, 'nodev', ...(c.readOnly ? ['ro'] : [])] },
     { type: 'proc', source: 'proc', destination: '/proc', options: ['nosuid', 'nodev', 'noexec'] },
@@ -16,6 +16,7 @@ export function mountPlan(c: { readOnly: boolean; volumes: VolumeSpec[] }, lower
     { type: 'tmpfs', source: 'shm', destination: '/dev/shm', options: ['nosuid', 'nodev', 'noexec', 'size=64m'] },
     { type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', options: ['nosuid', 'nodev', 'noexec'] },
   ];
+  for (const b of lxcfs) m.push({ type: 'bind', source: b.source, destination: b.target, options: ['nosuid', 'nodev', 'ro', 'lxcfs'] });
   for (const v of c.volumes) m.push({ type: 'bind', source: v.source, destination: v.target, options: ['rbind', 'nosuid', 'nodev', v.readOnly ? 'ro' : 'rw'] });
   for (const p of MASKED_PATHS) {
     m.push(MASKED_DIRECTORIES.includes(p) ? { type: 'tmpfs', source: 'tmpfs', destination: p, options: ['masked', 'ro'] } : { type: 'bind', source: '/dev/null', destination: p, options: ['masked'] });

@@ -6,7 +6,7 @@ import { HOST_USERNS, NONE_NETWORK_CONFIG } from './spec.js';
  * config.json carries a `version`; each migration takes a record one version up. A record newer
  * than this build reads is not guessed at: the container is quarantined, never rewritten.
  */
-export const CONFIG_VERSION = 3;
+export const CONFIG_VERSION = 4;
 
 type Raw = Record<string, unknown>;
 
@@ -29,6 +29,9 @@ const MIGRATIONS: readonly ((c: Raw) => Raw)[] = [
   // 2 → 3: records written before user namespaces existed share the host's (their upper layer is
   // owned by host root, which no private range could write).
   (c) => ({ ...c, userns: c.userns ?? HOST_USERNS }),
+  // 3 → 4: records written before system containers and --stop-signal ran their program, and
+  // stop sent SIGTERM.
+  (c) => ({ ...c, boot: c.boot ?? false, stopSignal: c.stopSignal ?? 'SIGTERM' }),
 ];
 
 /** Why a record cannot be read as a container's config, or the config brought up to date. */

@@ -26,7 +26,7 @@ import { assertCan } from './status.js';
 import type { ContainerStore } from './store.js';
 import { Supervisor } from './supervisor.js';
 
-export type { EventSink, Logger, ProcessSeam, RuntimeDeps, StartOptions, TemplateSource } from './lifecycle/context.js';
+export type { EventSink, Logger, LxcfsSource, ProcessSeam, RuntimeDeps, StartOptions, TemplateSource } from './lifecycle/context.js';
 export { oomMessage } from './lifecycle/inspect.js';
 
 /**
@@ -65,6 +65,7 @@ export class Containers {
           await startLocked(rt, c, {});
         }),
       onRestart: (c, attempt) => deps.events?.record('restart', c, { attempt, policy: formatRestartPolicy(c.restartPolicy) }),
+      onReboot: (c) => deps.events?.record('restart', c, { reason: 'reboot' }),
     });
     rt.health = new HealthMonitor({
       store: rt.store,

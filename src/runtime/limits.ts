@@ -48,6 +48,12 @@ export interface LimitsFromFlagsOptions {
   defaults?: boolean;
   /** stat(2) of a device path; tests inject one. */
   stat?: (path: string) => Promise<DeviceStat>;
+  /**
+   * Containers pinned to each CPU so far (index: CPU id). Given, `--cpus N` without
+   * `--cpuset-cpus` also pins the container to the ⌈N⌉ least used CPUs, so `nproc` (the affinity
+   * mask) says what it may use.
+   */
+  cpuPins?: readonly number[];
 }
 
 const MAX_PIDS = 4194304; // PID_MAX_LIMIT on 64-bit
@@ -79,6 +85,10 @@ export async function limitsFromFlags(flags: LimitFlagValues, host: HostResource
     else if (cpus !== undefined) {
       limits.cpu = { ...cpusToQuota(cpus) };
       requested[LIMIT_KEY.cpus.limit] = `${flag('cpus')} ${flags.cpus}`;
+      if (opts.cpuPins && flags.cpusetCpus === undefined) {
+        limits.cpuset = { cpus: balancedCpuset(cpus, opts.cpuPins, host.cpus) };
+        requested[LIMIT_KEY.cpusetCpus.limit] = `from ${flag('cpus')} ${flags.cpus}`;
+      }
     }
   }
   if (flags.cpuShares !== undefined && flags.cpuWeight !== undefined) {
@@ -200,6 +210,33 @@ export async function limitsFromFlags(flags: LimitFlagValues, host: HostResource
   if (problems.length > 0) throw new ValidationError(problems.join('; '), { problems });
   if (Object.keys(requested).length > 0) limits.requested = requested;
   return limits;
+}
+
+/** ⌈cpus⌉ of the host's CPUs with the fewest containers pinned (ties: the lowest id), as a kernel list. */
+export function balancedCpuset(cpus: number, pins: readonly number[], hostCpus: number): string {
+  const n = Math.max(1, Math.min(hostCpus, Math.ceil(Math.round(cpus * 1e6) / 1e6)));
+  const ids = Array.from({ length: hostCpus }, (_, i) => i).sort((a, b) => (pins[a] ?? 0) - (pins[b] ?? 0) || a - b);
+  return formatList(ids.slice(0, n));
+}
+
+/** How many of these cpusets (kernel lists; undefined: unpinned) include each CPU. */
+export function countCpuPins(cpusets: Iterable<string | undefined>, hostCpus: number): number[] {
+  const pins = new Array<number>(hostCpus).fill(0);
+  for (const set of cpusets) for (const id of (set && parseList(set)) || []) if (id < hostCpus) pins[id]! += 1;
+  return pins;
+}
+
+/** `[0, 1, 2, 5]` → `0-2,5`. */
+function formatList(ids: number[]): string {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
+    i = j;
+  }
+  return parts.join(',');
 }
 
 /** This host's online CPUs and memory nodes, from sysfs. */

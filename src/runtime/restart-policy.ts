@@ -38,7 +38,7 @@ export interface RestartState {
 export const INITIAL_RESTART_STATE: RestartState = { restartCount: 0, backoffLevel: 0, userStopped: false, decidedRun: null, nextRestartAt: null };
 
 export interface Backoff {
-  /** First delay; Kubernetes uses 10 s. */
+  /** First delay; Docker uses 100 ms, Kubernetes 10 s. */
   baseMs: number;
   /** Cap; Kubernetes uses 300 s. */
   maxMs: number;
@@ -46,7 +46,8 @@ export interface Backoff {
   resetAfterMs: number;
 }
 
-export const KUBERNETES_BACKOFF: Backoff = { baseMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 };
+/** Docker's fast first retry (100 ms), then Kubernetes' doubling, cap (5 min) and reset (10 min). */
+export const DEFAULT_BACKOFF: Backoff = { baseMs: 100, maxMs: 300_000, resetAfterMs: 600_000 };
 
 export interface ExitFacts {
   exitCode: number | null;
@@ -58,9 +59,9 @@ export type Decision = { restart: false; reason: string } | { restart: true; del
 
 /**
  * Pure: whether and when to restart after an exit. The delay doubles with each consecutive
- * restart (10 s, 20 s, 40 s … 300 s) and starts over after a run of resetAfterMs.
+ * restart (0.1 s, 0.2 s, 0.4 s … 300 s) and starts over after a run of resetAfterMs.
  */
-export function decide(p: RestartPolicy, s: RestartState, exit: ExitFacts, b: Backoff = KUBERNETES_BACKOFF): Decision {
+export function decide(p: RestartPolicy, s: RestartState, exit: ExitFacts, b: Backoff = DEFAULT_BACKOFF): Decision {
   if (p.name === 'no') return { restart: false, reason: 'restart policy is no' };
   if (s.userStopped && p.name !== 'always') return { restart: false, reason: 'stopped by the user' };
   if (s.userStopped) return { restart: false, reason: 'stopped by the user (always restarts it at the next daemon start)' };

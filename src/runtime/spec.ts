@@ -13,6 +13,7 @@ import { DEFAULT_PATH_ENV } from './defaults.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { parseHealthcheck } from './healthcheck.js';
 import { parseStorageOpt } from '../storage/size.js';
+import { BOOT_STOP_SIGNAL, normalizeStopSignal } from './stop-signal.js';
 
 /**
  * Parse and validate a create request once, at the edge: the rest of the runtime only sees a
@@ -25,13 +26,15 @@ export function configFromRequest(
   o: { defaultNetwork?: readonly string[]; defaultUserns?: 'private' | 'host' } & TemplateRunDefaults = {},
 ): ContainerConfig {
   const req = asObject(raw, 'request body');
-  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', ...NETWORK_FIELDS]);
+  const known = new Set(['name', 'template', 'command', 'entrypoint', 'env', 'workdir', 'user', 'hostname', 'readOnly', 'volumes', 'userns', 'lxcfs', 'capAdd', 'capDrop', 'init', 'tty', 'interactive', 'autoRemove', 'labels', 'limits', 'ignoreMissingLimits', 'restart', 'healthcheck', 'storageOpt', 'securityOpt', 'seccompSource', 'boot', 'stopSignal', ...NETWORK_FIELDS]);
   for (const k of Object.keys(req)) if (!known.has(k)) throw new ValidationError(`unknown field ${JSON.stringify(k)} in create request`);
   const r = req as Partial<CreateRequest>;
 
   const name = r.name === undefined ? generateName() : validateName(str(r.name, 'name'));
   const template = validateName(str(r.template, 'template'), 'template name');
-  const command = programArgv(r, defaultCommand, o.entrypoint ?? []);
+  const boot = bool(r.boot, 'boot');
+  // A system container boots the template's init unless told which program is its init.
+  const command = boot && (r.command === undefined || (Array.isArray(r.command) && r.command.length === 0)) && r.entrypoint === undefined ? [BOOT_INIT] : programArgv(r, defaultCommand, o.entrypoint ?? []);
   if (command.some((a) => a.includes('\0'))) throw new ValidationError('command: arguments must not contain NUL bytes');
   if (command[0] === '') throw new ValidationError('command: the program name is empty');
 
@@ -45,26 +48,32 @@ export function configFromRequest(
     if (targets.has(v.target)) throw new ValidationError(`volumes: ${v.target} is mounted twice`);
     targets.add(v.target);
   }
+  const network = parseNetworkRequest(r, o.defaultNetwork);
+  const userns = parseUsernsRequest(r.userns ?? (o.defaultUserns === 'host' ? 'host' : undefined), network.mode);
+  if (boot && userns.mode === 'host') throw new ValidationError(`boot: a system container needs its own user namespace (not --userns host${network.mode === 'host' ? ', which --network host implies' : ''}): its init gets every capability there`);
   const capabilities = resolveCapabilities(
-    r.capAdd === undefined ? [] : strArray(r.capAdd, 'capAdd'),
+    // Its init mounts, makes namespaces for services and manages cgroups: every capability, held
+    // over its own user namespace only (as Incus' unprivileged containers).
+    [...(boot ? ['ALL'] : []), ...(r.capAdd === undefined ? [] : strArray(r.capAdd, 'capAdd'))],
     r.capDrop === undefined ? [] : strArray(r.capDrop, 'capDrop'),
   );
   const labels = r.labels === undefined ? {} : validateLabels(r.labels);
   const seccomp = seccompFromRequest(r, capabilities).config;
-  const tty = bool(r.tty, 'tty');
+  // Its console is a pty the monitor owns (corral console), with input.
+  const tty = boot || bool(r.tty, 'tty');
   const limitRequest = r.limits === undefined ? {} : validateLimitRequest(r.limits);
   // The disk's backend is the data root's (probed by create); here only the options are checked.
   parseStorageOpt(r.storageOpt);
-  const network = parseNetworkRequest(r, o.defaultNetwork);
-  const userns = parseUsernsRequest(r.userns ?? (o.defaultUserns === 'host' ? 'host' : undefined), network.mode);
   const idmapped = volumes.find((v) => v.idmap);
   if (idmapped && userns.mode === 'host') throw new ValidationError(`volume ${idmapped.source}:${idmapped.target}:idmap: idmap needs the container's own user namespace (not --userns host${network.mode === 'host' ? ', which --network host implies' : ''})`);
+  const id = newId();
+  const withTerm = tty && !env.some((e) => e.startsWith('TERM=')) ? [...env, 'TERM=xterm'] : env;
   return {
-    id: newId(),
+    id,
     name,
     template,
     command,
-    env: tty && !env.some((e) => e.startsWith('TERM=')) ? [...env, 'TERM=xterm'] : env,
+    env: boot ? bootEnv(withTerm, id) : withTerm,
     workdir,
     user,
     hostname,
@@ -73,7 +82,7 @@ export function configFromRequest(
     capabilities,
     init: bool(r.init, 'init'),
     tty,
-    interactive: bool(r.interactive, 'interactive'),
+    interactive: boot || bool(r.interactive, 'interactive'),
     autoRemove: bool(r.autoRemove, 'autoRemove'),
     labels,
     limitRequest,
@@ -86,8 +95,23 @@ export function configFromRequest(
     network,
     seccomp,
     userns,
+    ...(r.lxcfs === undefined || bool(r.lxcfs, 'lxcfs') ? {} : { lxcfs: false as const }),
     createdAt: new Date().toISOString(),
+    boot,
+    stopSignal: r.stopSignal === undefined || r.stopSignal === '' ? (boot ? BOOT_STOP_SIGNAL : o.stopSignal ? normalizeStopSignal(o.stopSignal, 'template stopSignal') : 'SIGTERM') : normalizeStopSignal(str(r.stopSignal, 'stopSignal')),
   };
+}
+
+/** What a system container's init is, unless the command names another. */
+export const BOOT_INIT = '/sbin/init';
+
+/**
+ * systemd's container interface: `container` names the manager; `container_uuid` gives the
+ * machine-id of a template whose /etc/machine-id is empty (fixed per container, as Podman does).
+ */
+function bootEnv(env: readonly string[], id: string): string[] {
+  const uuid = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`;
+  return [...env.filter((e) => !e.startsWith('container=') && !e.startsWith('container_uuid=')), 'container=corral', `container_uuid=${uuid}`];
 }
 
 /** A template's defaults beyond env and command (an image's Entrypoint, WorkingDir, User). */
@@ -95,6 +119,8 @@ export interface TemplateRunDefaults {
   entrypoint?: readonly string[];
   workdir?: string;
   user?: string;
+  /** The image's StopSignal, when the request names none. */
+  stopSignal?: string;
 }
 
 /**

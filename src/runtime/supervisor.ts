@@ -1,5 +1,5 @@
 import type { ContainerConfig, ContainerState } from '../api/types.js';
-import { decide, formatRestartPolicy, KUBERNETES_BACKOFF, type Backoff } from './restart-policy.js';
+import { decide, formatRestartPolicy, DEFAULT_BACKOFF, type Backoff } from './restart-policy.js';
 import type { ContainerStore } from './store.js';
 import type { Logger } from '../util/logger.js';
 
@@ -12,6 +12,8 @@ export interface SupervisorDeps {
   /** The container as it is now, or undefined once removed. */
   lookup(id: string): ContainerConfig | undefined;
   onRestart?(c: ContainerConfig, attempt: number): void;
+  /** A system container came back from a reboot of its own. */
+  onReboot?(c: ContainerConfig): void;
 }
 
 /**
@@ -24,7 +26,7 @@ export class Supervisor {
   private readonly backoff: Backoff;
 
   constructor(private readonly d: SupervisorDeps) {
-    this.backoff = d.backoff ?? KUBERNETES_BACKOFF;
+    this.backoff = d.backoff ?? DEFAULT_BACKOFF;
   }
 
   /** Called for every exit corrald learns about (also those that happened while it was away). */
@@ -63,6 +65,26 @@ export class Supervisor {
     if (rs.userStopped || rs.nextRestartAt !== null || rs.backoffLevel !== 0) {
       await this.d.store.writePolicy(id, { ...rs, userStopped: false, nextRestartAt: null, backoffLevel: 0 });
     }
+  }
+
+  /**
+   * A system container rebooted itself (its init died of SIGHUP): start it again at once, not
+   * counted as a restart of the policy and whatever the policy is.
+   */
+  reboot(id: string): void {
+    this.cancel(id);
+    this.timers.set(
+      id,
+      setTimeout(() => {
+        this.timers.delete(id);
+        const c = this.d.lookup(id);
+        if (!c) return;
+        this.d.restart(id).then(
+          () => this.d.onReboot?.(c),
+          (err: unknown) => this.d.log.warn('start after a reboot failed', { id, name: c.name, err: String(err) }),
+        );
+      }, 0),
+    );
   }
 
   pending(id: string): boolean {

@@ -69,6 +69,10 @@ export function defaultSeccompProfileText(): string {
   return defaultText;
 }
 
+/** Flat filters by profile digest and capabilities; a few entries cover most installations. */
+const resolved = new Map<string, string>();
+const RESOLVED_MAX = 32;
+
 export interface SeccompFiles {
   config: SeccompConfig;
   /** The texts of seccomp.json and seccomp.flat; null when unconfined. */
@@ -89,10 +93,19 @@ export function seccompForContainer(opts: SecurityOptions, capabilities: readonl
   const custom = opts.seccomp !== 'builtin';
   if (!custom && source !== null) throw new ValidationError('seccompSource: only with a seccomp profile');
   const text = custom ? (opts.seccomp as { text: string }).text : defaultSeccompProfileText();
-  const profile = parseSeccompProfile(text, custom ? (source ?? '(given inline)') : 'default.json');
-  const filter = renderFlat(resolveSeccomp(profile, hostTarget(capabilities)));
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const target = hostTarget(capabilities);
+  // Parsing and resolving the default profile is ~9 ms a create; the same text for the same
+  // capabilities resolves the same way, and a refused profile throws before it is remembered.
+  const key = `${sha256} ${[...target.capabilities].sort().join(',')}`;
+  let filter = resolved.get(key);
+  if (filter === undefined) {
+    filter = renderFlat(resolveSeccomp(parseSeccompProfile(text, custom ? (source ?? '(given inline)') : 'default.json'), target));
+    if (resolved.size >= RESOLVED_MAX) resolved.delete(resolved.keys().next().value!);
+    resolved.set(key, filter);
+  }
   return {
-    config: { profile: custom ? 'custom' : 'default', source: custom ? source : null, sha256: createHash('sha256').update(text).digest('hex') },
+    config: { profile: custom ? 'custom' : 'default', source: custom ? source : null, sha256 },
     profile: text,
     filter,
   };

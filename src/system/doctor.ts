@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { CorralPaths } from '../config.js';
 import { detectCgroups } from '../cgroups/detect.js';
 import { findProgram } from './which.js';
+import { lxcfsCheck } from './lxcfs.js';
 
 /** One finding of `corral doctor`: what was checked, how it went, and what to do about it. */
 export interface Check {
@@ -74,6 +75,7 @@ export async function diagnose(paths: CorralPaths, shim: string): Promise<Check[
   }
 
   add(await dataRootCheck(paths.dataRoot));
+  add(await lxcfsCheck(paths));
   return checks;
 }
 

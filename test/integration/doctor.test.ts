@@ -9,7 +9,7 @@ describe('corral doctor', () => {
     const r = await corral(['doctor', '--format', 'json']);
     expect(r.exitCode).toBe(0);
     const checks = JSON.parse(r.stdout) as { name: string; status: string; detail: string }[];
-    expect(checks.map((c) => c.name)).toEqual(['root', 'kernel', 'namespaces', 'overlayfs', 'unshare', 'corral-shim', 'cgroups', 'data root', 'disk quotas']);
+    expect(checks.map((c) => c.name)).toEqual(['root', 'kernel', 'namespaces', 'overlayfs', 'unshare', 'corral-shim', 'cgroups', 'data root', 'lxcfs', 'disk quotas']);
     expect(checks.every((c) => c.status !== 'fail')).toBe(true);
     expect(checks.find((c) => c.name === 'cgroups')?.detail).toMatch(/^(v2 at|hybrid|legacy v1)/);
   });

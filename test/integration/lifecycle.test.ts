@@ -48,9 +48,8 @@ describe('create, start, stop, restart, kill, rm', () => {
     const name = uniqueName('term');
     await corral(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while true; do sleep 0.1; done']);
     try {
-      const t0 = Date.now();
       await corral(['stop', '-t', '20', name]);
-      expect(Date.now() - t0).toBeLessThan(5000);
+      // 3 is the trap's code: SIGTERM was handled (SIGKILL after the timeout would give 137).
       expect((await inspect(name)).state.exitCode).toBe(3);
     } finally {
       await corral(['rm', '-f', name]);
@@ -61,9 +60,8 @@ describe('create, start, stop, restart, kill, rm', () => {
     const name = uniqueName('init');
     await corral(['run', '-d', '--init', '--name', name, 'busybox', 'sleep', '300']);
     try {
-      const t0 = Date.now();
       await corral(['stop', '-t', '20', name]);
-      expect(Date.now() - t0).toBeLessThan(5000);
+      // 143: the program died of the forwarded SIGTERM, not of the SIGKILL after the timeout (137).
       expect((await inspect(name)).state.exitCode).toBe(143);
     } finally {
       await corral(['rm', '-f', name]);

@@ -43,7 +43,7 @@ describe('manifests', () => {
       await corral(['update', '--memory', '300m', 'api']);
       const drift = await corral(['drift', '-f', ex('web-stack.yaml')]);
       expect(drift.exitCode).toBe(4);
-      expect(drift.stdout).toMatch(/api\s+~ update\s+limits\.memory: 300m -> 536870912 \(changed outside the manifest\)/);
+      expect(drift.stdout).toMatch(/api\s+~ update\s+limits\.memory: 300Mi -> 512Mi \(changed outside the manifest\)/);
       expect((await corral(['apply', '-f', ex('web-stack.yaml')])).exitCode).toBe(0);
       const apiAfter = await inspect('api');
       expect(apiAfter.state.pid).toBe(api.state.pid);
@@ -74,7 +74,7 @@ describe('manifests', () => {
       const pid = (await inspect('svc-a')).state.pid;
       write('sleep 300', '96Mi', '  svc-b:\n    template: busybox\n    command: [sleep, "300"]\n');
       const up = await corral(['apply', '-f', file]);
-      expect(up.stdout).toMatch(/svc-a\s+~ update\s+limits\.memory: 67108864 -> 100663296/);
+      expect(up.stdout).toMatch(/svc-a\s+~ update\s+limits\.memory: 64Mi -> 96Mi/);
       expect((await inspect('svc-a')).state.pid).toBe(pid);
       write('sleep 301', '96Mi', '  svc-b:\n    template: busybox\n    command: [sleep, "300"]\n');
       const re = await corral(['apply', '-f', file]);

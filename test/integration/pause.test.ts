@@ -53,10 +53,8 @@ describe('corral pause, unpause', () => {
     await corral(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while true; do sleep 0.1; done']);
     try {
       expect((await corral(['pause', name])).exitCode).toBe(0);
-      const t0 = Date.now();
       expect((await corral(['stop', '-t', '30', name])).exitCode).toBe(0);
-      // Handled by the program's trap, not the SIGKILL 30 s later.
-      expect(Date.now() - t0).toBeLessThan(20_000);
+      // Exit code 3: handled by the program's trap, not the SIGKILL 30 s later (137).
       expect((await inspect(name)).state).toMatchObject({ status: 'exited', exitCode: 3 });
     } finally {
       await corral(['rm', '-f', name]);

@@ -14,7 +14,8 @@ import { corralWith, ROOT, type TestInstallation } from './installation.js';
  * A cached template is copied into the data root as a directory with its template.json, the way a
  * user may place one by hand, and the store finds it.
  */
-export const DEBIAN_INCLUDE = 'nginx-light';
+// systemd-sysv and openssh-server: system containers (boot.test.ts) boot it and reach its sshd.
+export const DEBIAN_INCLUDE = 'nginx-light,systemd-sysv,openssh-server';
 const MAX_AGE_MS = 7 * 24 * 3600_000;
 
 export async function provideDebian(inst: TestInstallation, log: (line: string) => void = (l) => console.log(l)): Promise<{ cached: boolean; ms: number }> {
@@ -45,7 +46,9 @@ export async function provideDebian(inst: TestInstallation, log: (line: string) 
   log(`debian template: built in ${((Date.now() - started) / 1000).toFixed(1)}s (${r.stderr.trim().split('\n').filter((l) => l.startsWith('I: success')).join('') || 'mmdebstrap'})`);
   // Keep it for the next run: the template (complete, renamed into place) and apt's cache.
   // Only what this code put there: older keys and apt's cache.
-  for (const n of listDir(cacheRoot)) if (/^[0-9a-f]{16}$/.test(n) || n === 'apt') await rm(join(cacheRoot, n), { recursive: true, force: true });
+  // Keys of other recipes younger than MAX_AGE stay: worktrees on other branches use them now.
+  const stale = (n: string): boolean => Date.now() - (statSafe(join(cacheRoot, n, 'debian', 'template.json')) ?? 0) >= MAX_AGE_MS;
+  for (const n of listDir(cacheRoot)) if ((/^[0-9a-f]{16}$/.test(n) && stale(n)) || n === 'apt') await rm(join(cacheRoot, n), { recursive: true, force: true });
   await mkdir(join(cacheRoot, key), { recursive: true, mode: 0o700 });
   const tmp = `${cached}.tmp-${process.pid}`;
   await execa('cp', ['-a', target, tmp]);
@@ -66,6 +69,14 @@ function cacheKey(): string {
   return h.digest('hex').slice(0, 16);
 }
 
+function statSafe(f: string): number | undefined {
+  try {
+    return statSync(f).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 function listDir(d: string): string[] {
   try {
     return readdirSync(d).sort();
@@ -75,8 +86,10 @@ function listDir(d: string): string[] {
 }
 
 /**
- * A fingerprint of a tree from its metadata only (path, inode, mode, size, mtime, ctime): any write
- * changes a ctime, and it costs a stat per file instead of reading 200 MB twice per run.
+ * A fingerprint of a tree from its metadata only (path, inode, mode, owner, size, mtime): a write
+ * changes an mtime or size, a chmod or chown the mode or owner, and it costs a stat per file
+ * instead of reading 200 MB twice per run. Not the ctime: the layers are hard links into the
+ * shared cache, and another run linking the same cache (cp -al) changes every inode's ctime.
  */
 export function statHash(dir: string): string {
   const h = createHash('sha256');
@@ -84,7 +97,7 @@ export function statHash(dir: string): string {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       const st = lstatSync(p, { bigint: true });
-      h.update(`${p}\0${st.ino}\0${st.mode}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\n`);
+      h.update(`${p}\0${st.ino}\0${st.mode}\0${st.uid}:${st.gid}\0${st.size}\0${st.mtimeNs}\n`);
       if (st.isDirectory()) walk(p);
     }
   };

@@ -30,7 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bridgePrefix: testBridgePrefix(),
   };
   const ipForwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
-  const daemon = spawn(process.execPath, [DAEMON, ...daemonArgs(inst), '--log-level', 'debug', '--restart-backoff-base', '200ms'], {
+  const daemon = spawn(process.execPath, [DAEMON, ...daemonArgs(inst), '--log-level', 'debug'], {
     cwd: ROOT,
     detached: true,
     stdio: 'ignore',
@@ -112,7 +112,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       console.error(`\nLEAK CHECK FAILED (state kept in ${base}):\n${problems.join('\n')}`);
       throw new Error(`leak check failed: ${problems.join('; ')}`);
     }
-    console.log('leak check: no process, mount, cgroup, state dir, veth, netns, lease, port rule or sender filter left; template unchanged');
+    console.log('leak check: no process, mount, cgroup, state dir, veth, netns, lease, port rule, sender filter or lxcfs left; template unchanged');
   };
 }
 

@@ -24,7 +24,7 @@ export interface CliResult {
 }
 
 export function envOf(inst: TestInstallation): Record<string, string> {
-  // A short restart back-off (200 ms doubling to 6 s) keeps restart-policy tests quick.
+  // A short restart back-off (200 ms, doubling) for a corrald the CLI starts.
   return {
     CORRAL_DATA_ROOT: inst.dataRoot,
     CORRAL_RUN_ROOT: inst.runRoot,

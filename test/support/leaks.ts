@@ -11,6 +11,8 @@ export interface Leaks {
   stateDirs: string[];
   /** veths of the installation's containers, netns files, leases, port records and rules, user networks. */
   network: string[];
+  /** The installation's lxcfs: a live process its pid file names, or its FUSE mount. */
+  lxcfs: string[];
   /** Loop devices backed by a file under the data root (containers' disk images). */
   loops: string[];
 }
@@ -42,7 +44,18 @@ export function findLeaks(o: { dataRoot: string; runRoot: string; cgroupParent: 
   }
   const containers = join(o.dataRoot, 'containers');
   const stateDirs = existsSync(containers) ? readdirSync(containers).map((d) => join(containers, d)) : [];
-  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o), loops: loopDevicesUnder(o.dataRoot) };
+  return { processes, mounts, cgroups: [...new Set(cgroups)], stateDirs, network: findNetworkLeaks(o), lxcfs: findLxcfsLeaks(o.runRoot), loops: loopDevicesUnder(o.dataRoot) };
+}
+
+/** corrald stops its lxcfs when no container reads through it; after the last container, none may be left. */
+export function findLxcfsLeaks(runRoot: string): string[] {
+  const out: string[] = [];
+  const pidFile = join(runRoot, 'lxcfs.pid');
+  const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  if (/^\d+$/.test(pid) && existsSync(`/proc/${pid}`)) out.push(`lxcfs process ${pid} (${pidFile})`);
+  const mnt = join(runRoot, 'lxcfs');
+  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.split(' ')[4] === mnt) out.push(`lxcfs mount ${l}`);
+  return out;
 }
 
 /** `losetup -J -l`: loop devices whose backing file is under `dir` (deleted ones too), as `NAME FILE`. */

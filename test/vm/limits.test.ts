@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corralWith, type CliResult, type TestInstallation } from '../support/installation.js';
+import { expectQuotaHolds, sampleQuota } from '../support/cpu-quota.js';
 import { CGROUP_ROOT, alive, cpuShare, rmdirCgroup, seedTemplate, sleep, startCorrald, teardown, vmState, type Corrald } from './support.js';
 
 /**
@@ -54,10 +55,9 @@ describe(`limits that hold on cgroup v2 (corrald with parent ${inst.cgroupParent
     expect(i.cgroup.paths).toEqual([join(parentDir, i.id)]);
     const dir = i.cgroup.paths[0];
     expect(read(join(dir, 'cpu.max'))).toBe('50000 100000');
-    const share = await cpuShare(dir, 5000);
-    console.log(`--cpus 0.5: ${share.toFixed(3)} of a CPU over 5 s`);
-    expect(share).toBeGreaterThan(0.45);
-    expect(share).toBeLessThan(0.55);
+    const s = await sampleQuota([dir], 5000);
+    console.log(`--cpus 0.5: ${s.share.toFixed(3)} of a CPU over 5 s, throttled in ${s.throttled} of ${s.periods} periods`);
+    expectQuotaHolds(s, 0.5);
   }, 120_000);
 
   it('update --cpus 0.2 changes what is enforced, same pid; removing the container removes its cgroup', async () => {
@@ -66,10 +66,9 @@ describe(`limits that hold on cgroup v2 (corrald with parent ${inst.cgroupParent
     const dir = before.cgroup.paths[0];
     await ok(['update', '--cpus', '0.2', name]);
     expect(read(join(dir, 'cpu.max'))).toBe('20000 100000');
-    const share = await cpuShare(dir, 3000);
-    console.log(`after update --cpus 0.2: ${share.toFixed(3)} of a CPU over 3 s`);
-    expect(share).toBeGreaterThan(0.15);
-    expect(share).toBeLessThan(0.25);
+    const s = await sampleQuota([dir], 3000);
+    console.log(`after update --cpus 0.2: ${s.share.toFixed(3)} of a CPU over 3 s, throttled in ${s.throttled} of ${s.periods} periods`);
+    expectQuotaHolds(s, 0.2);
     const after = await inspect(name);
     expect(after.state.pid).toBe(before.state.pid);
     expect(after.limits.find((l: any) => l.limit === 'cpus' && l.file.endsWith('cpu.max'))).toMatchObject({ requested: '--cpus 0.2' });

@@ -71,6 +71,8 @@ export interface CreateRequest {
   expose?: string[];
   /** Nameservers for the container's /etc/resolv.conf instead of the host's (`--dns`). */
   dns?: string[];
+  /** false (`--no-lxcfs`): the container sees the host's /proc/meminfo, cpuinfo, uptime, ... (docs/vps.md). */
+  lxcfs?: boolean;
   /** Docker's `--storage-opt KEY=VALUE`: `size` (e.g. `10G`) gives the container a disk of its own. */
   storageOpt?: Record<string, string>;
   /**
@@ -80,6 +82,13 @@ export interface CreateRequest {
   securityOpt?: string[];
   /** Where a `seccomp=<profile JSON>` was read from (shown by inspect and in errors). */
   seccompSource?: string;
+  /**
+   * A system container (`--boot`): the template's `/sbin/init` runs as PID 1 with what systemd's
+   * container interface asks for (docs/vps.md, "System containers").
+   */
+  boot?: boolean;
+  /** The signal `stop` sends first (Docker's `--stop-signal`): a name (`SIGTERM`, `RTMIN+3`) or a number. */
+  stopSignal?: string;
 }
 
 /** How a container's disk quota is kept (see docs/vps.md, "Disk quotas"). */
@@ -138,11 +147,17 @@ export interface ContainerConfig {
   restartPolicy: RestartPolicy;
   healthcheck: HealthConfig | null;
   network: ContainerNetworkConfig;
+  /** false: no LXCFS binds (`--no-lxcfs`); absent: bound when corrald runs lxcfs. */
+  lxcfs?: false;
   seccomp: SeccompConfig;
   userns: UsernsConfig;
   createdAt: string;
   /** `--storage-opt size=`: a disk of its own; absent or null: the writable layer shares the data root. */
   storage?: DiskConfig | null;
+  /** A system container: PID 1 is the template's init, booted (`--boot`). */
+  boot: boolean;
+  /** What `stop` sends first, normalized (`SIGTERM`, `SIGRTMIN+3`, or a number as text). */
+  stopSignal: string;
 }
 
 /** The container's seccomp profile; its files are in the container's directory (src/security/seccomp.ts). */
@@ -263,4 +278,6 @@ export interface ContainerSummary {
   ports: PortBinding[];
   /** The manifest the container came from (its `corral.manifest` label), if any. */
   manifest: string | null;
+  /** Its labels (`ps --filter label=`, `{{.Labels}}`). */
+  labels: Record<string, string>;
 }

@@ -1,3 +1,4 @@
+import { delegateDirs } from '../delegate.js';
 import { dirname, join } from 'node:path';
 import { CgroupError } from '../../errors.js';
 import type { V1Hierarchy } from '../detect.js';
@@ -126,6 +127,15 @@ export class V1CgroupManager implements CgroupManager {
 
   procsFiles(id: string): string[] {
     return this.processPaths(id).map((p) => join(p, 'cgroup.procs'));
+  }
+
+  async delegate(id: string, uid: number, gid: number): Promise<string[]> {
+    // Only the hierarchies an init manages; v1 controllers' cgroups stay Corral's.
+    const dirs = this.hierarchies
+      .filter((h) => h.controllers.length === 0 || h.controllers.includes('name=systemd'))
+      .map((h) => join(this.parentDir(h), id, PAYLOAD));
+    await delegateDirs(dirs, uid, gid);
+    return dirs;
   }
 
   pids(id: string): Promise<number[]> {

@@ -1,3 +1,4 @@
+import { delegateDirs } from '../delegate.js';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgroupError } from '../../errors.js';
@@ -104,6 +105,12 @@ export class V2CgroupManager implements CgroupManager {
 
   procsFiles(id: string): string[] {
     return this.processPaths(id).map((p) => join(p, 'cgroup.procs'));
+  }
+
+  async delegate(id: string, uid: number, gid: number): Promise<string[]> {
+    const dirs = this.processPaths(id);
+    await delegateDirs(dirs, uid, gid);
+    return dirs;
   }
 
   pids(id: string): Promise<number[]> {

@@ -1,12 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { BACKUP_MANIFEST_MEMBER, type BackupManifest, type BackupRequest } from '../../api/types.js';
-import { fsError, ValidationError } from '../../errors.js';
-import { entryComponents } from '../../rootfs/archive/entry-path.js';
-import { forEachEntry } from '../../rootfs/archive/extract.js';
-import { parseManifest } from '../../runtime/backup/format.js';
+import type { BackupRequest } from '../../api/types.js';
+import { ValidationError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { withExamples } from '../examples.js';
 
@@ -52,6 +49,8 @@ export async function backup(ctx: Context, req: BackupCommandRequest): Promise<n
   if (toStdout && ctx.io.stdout.isTTY) throw new ValidationError('backup: refusing to write an archive to a terminal; redirect stdout or use -o FILE');
   const body: BackupRequest = { includeTemplate: req.includeTemplate, ...(req.compression ? { compression: req.compression } : {}) };
   if (req.since !== undefined) {
+    // The archive reader loads only for --since (the CLI's start-up graph stays small).
+    const { readManifest } = await import('../backup-manifest.js');
     const m = await readManifest(req.since);
     body.since = { backupId: m.backupId, state: m.state };
   }
@@ -74,27 +73,3 @@ export async function backup(ctx: Context, req: BackupCommandRequest): Promise<n
   return 0;
 }
 
-/** The manifest of an earlier backup file (its last member), read locally: corrald never reads the caller's files. */
-export async function readManifest(file: string): Promise<BackupManifest> {
-  let manifest: BackupManifest | undefined;
-  const src = createReadStream(file);
-  src.on('error', () => {});
-  try {
-    await forEachEntry(src as AsyncIterable<Buffer>, undefined, async (entry, body) => {
-      if (entryComponents(entry.name).join('/') !== BACKUP_MANIFEST_MEMBER) {
-        for await (const _ of body) {
-          /* skipped */
-        }
-        return;
-      }
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c);
-      manifest = parseManifest(Buffer.concat(chunks));
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code) throw fsError('read', file, err);
-    throw err;
-  }
-  if (!manifest) throw new ValidationError(`${file}: no ${BACKUP_MANIFEST_MEMBER} in it (not a complete Corral backup)`);
-  return manifest;
-}

@@ -41,8 +41,12 @@ export interface ContainerFlags extends LimitFlags {
   publishAll?: boolean;
   expose?: string[];
   dns?: string[];
+  /** commander's `--no-lxcfs`: false when given. */
+  lxcfs?: boolean;
   storageOpt?: string[];
   securityOpt?: string[];
+  boot?: boolean;
+  stopSignal?: string;
 }
 
 export function addContainerFlags(cmd: Command): Command {
@@ -80,8 +84,11 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-P, --publish-all', 'publish every --expose port on a random free host port')
     .option('--expose <port[/tcp|udp]>', 'a container port that -P publishes (repeatable)', collect)
     .option('--dns <address>', 'nameserver for the container\'s /etc/resolv.conf instead of the host\'s (repeatable)', collect)
+    .option('--no-lxcfs', 'show the host\'s /proc/meminfo, cpuinfo, stat, uptime, ... instead of the container\'s own (LXCFS)')
     .option('--storage-opt <key=value>', 'storage option: size=SIZE gives the writable layer a disk of its own, e.g. size=10G (Docker units, at least 16m)', collect)
     .option('--security-opt <option>', 'seccomp=FILE (a Docker-format profile), seccomp=unconfined, or no-new-privileges (repeatable)', collect)
+    .option('--boot', 'a system container: boot the template\'s /sbin/init (systemd) as PID 1, with its own user namespace, cgroup tree and console')
+    .option('--stop-signal <signal>', 'what stop sends first: a name (SIGTERM, SIGRTMIN+3) or a number (default SIGTERM; SIGRTMIN+3 with --boot)')
     .passThroughOptions();
 }
 
@@ -123,7 +130,10 @@ export function toCreateRequest(
   if (f.publishAll) req.publishAll = true;
   if (f.expose?.length) req.expose = f.expose;
   if (f.dns?.length) req.dns = f.dns;
+  if (f.lxcfs === false) req.lxcfs = false;
   if (f.storageOpt?.length) req.storageOpt = storageOptFromFlags(f.storageOpt);
+  if (f.boot) req.boot = true;
+  if (f.stopSignal !== undefined) req.stopSignal = f.stopSignal;
   if (f.securityOpt?.length) Object.assign(req, securityOptsToRequest(f.securityOpt, cwd));
   if (f.healthCmd !== undefined) {
     req.healthcheck = { test: f.healthCmd };

@@ -1,9 +1,4 @@
 import { type Command, Option } from 'commander';
-import { diagnose } from '../../system/doctor.js';
-import { ExecaRunner } from '../../system/runner.js';
-import { storageCheck } from '../../storage/doctor.js';
-import { probeStorage, realHost, realProbeDeps } from '../../storage/index.js';
-import { shimPathUnchecked } from '../../runtime/shim.js';
 import type { Context } from '../context.js';
 import { formatTable, toJson } from '../output.js';
 
@@ -20,6 +15,14 @@ export function registerDoctor(program: Command, dispatch: (req: DoctorRequest) 
 }
 
 export async function doctor(ctx: Context, req: DoctorRequest): Promise<number> {
+  // The probes (execa, cgroups, storage) load only for doctor, not at every CLI start.
+  const [{ diagnose }, { ExecaRunner }, { storageCheck }, { probeStorage, realHost, realProbeDeps }, { shimPathUnchecked }] = await Promise.all([
+    import('../../system/doctor.js'),
+    import('../../system/runner.js'),
+    import('../../storage/doctor.js'),
+    import('../../storage/index.js'),
+    import('../../runtime/shim.js'),
+  ]);
   const checks = await diagnose(ctx.paths, shimPathUnchecked());
   checks.push(storageCheck(ctx.paths.dataRoot, await probeStorage(ctx.paths.dataRoot, realProbeDeps(realHost(new ExecaRunner())))));
   if (req.format === 'json') ctx.out(toJson(checks));

@@ -21,7 +21,7 @@ export async function drift(ctx: Context, req: DriftRequest): Promise<number> {
       ctx.out('No drift: every container is as the manifest made it.\n');
       return 0;
     }
-    ctx.out(renderPlan({ actions: drifted, pending: true }).replace(/^Plan:.*$/m, `Drift: ${drifted.length} container${drifted.length === 1 ? '' : 's'} changed outside the manifest; apply puts them back.`));
+    ctx.out(renderPlan({ actions: drifted, networks: [], pending: true }).replace(/^Plan:.*$/m, `Drift: ${drifted.length} container${drifted.length === 1 ? '' : 's'} changed outside the manifest; apply puts them back.`));
     return EXIT_PENDING;
   });
 }

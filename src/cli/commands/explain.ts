@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { explainManifest, formatExplanation } from '../../manifest/index.js';
 import type { Context } from '../context.js';
 import { addManifestFlags, withManifestErrors, type ManifestFlags } from '../manifest/command.js';
 import { loadManifest } from '../manifest/load.js';
@@ -27,6 +26,7 @@ export async function explain(ctx: Context, req: ExplainRequest): Promise<number
   return withManifestErrors(ctx, async () => {
     // Explaining needs no daemon: templates are not checked here (validate does that).
     const m = await loadManifest(req.file, undefined, req.project ? { project: req.project } : {});
+    const { explainManifest, formatExplanation } = await import('../../manifest/index.js');
     const list = explainManifest(m.spec, { deviceNumber });
     ctx.out(req.format === 'json' ? JSON.stringify(list, null, 2) + '\n' : formatExplanation(list));
     return 0;

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { NetworkInspect } from '../../api/types.js';
 import type { Context } from '../context.js';
+import { networkItem, NETWORK_FIELDS } from '../format/contexts.js';
+import { formatOption, renderTemplate, type FormatSpec } from '../format/format.js';
 import { networkTable, toJson } from '../output.js';
 
 export interface NetworkCreateCommandRequest {
@@ -8,7 +10,7 @@ export interface NetworkCreateCommandRequest {
   subnet?: string;
 }
 export interface NetworkLsRequest {
-  format: 'table' | 'json';
+  format: FormatSpec<'table' | 'json'>;
   quiet: boolean;
 }
 export interface NetworkInspectRequest {
@@ -39,8 +41,8 @@ export function registerNetwork(program: Command, dispatch: NetworkDispatch): vo
     .alias('list')
     .description('list networks')
     .option('-q, --quiet', 'only print names')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((o: { format: 'table' | 'json'; quiet?: boolean }) => dispatch.ls({ format: o.format, quiet: o.quiet === true }));
+    .addOption(new Option('--format <format>', 'table, json, or a Go template (\'{{.Name}}\', \'table {{.Name}}\\t{{.Subnet}}\')').argParser(formatOption(['table', 'json'] as const)).default({ kind: 'table' }, 'table'))
+    .action((o: { format: FormatSpec<'table' | 'json'>; quiet?: boolean }) => dispatch.ls({ format: o.format, quiet: o.quiet === true }));
   network
     .command('inspect')
     .description("show networks as a JSON array: subnet, bridge, table, attached containers, published ports")
@@ -63,7 +65,8 @@ export async function networkCreate(ctx: Context, req: NetworkCreateCommandReque
 export async function networkLs(ctx: Context, req: NetworkLsRequest): Promise<number> {
   const list = await (await ctx.client()).networks();
   if (req.quiet) ctx.out(list.map((n) => `${n.name}\n`).join(''));
-  else ctx.out(req.format === 'json' ? toJson(list) : networkTable(list));
+  else if (req.format.kind === 'template') ctx.out(renderTemplate(req.format, list.map(networkItem), NETWORK_FIELDS));
+  else ctx.out(req.format.kind === 'json' ? toJson(list) : networkTable(list));
   return 0;
 }
 

@@ -2,12 +2,15 @@ import type { Command } from 'commander';
 import type { StatsSample } from '../../api/types.js';
 import type { CorralClient } from '../../client/client.js';
 import type { Context } from '../context.js';
+import { STATS_FIELDS } from '../format/contexts.js';
+import { formatOption, renderTemplate, type FormatSpec } from '../format/format.js';
 import { formatTable, humanSize, toJson } from '../output.js';
+import { Option } from 'commander';
 
 export interface StatsRequest {
   refs: string[];
   stream: boolean;
-  format: 'table' | 'json';
+  format: FormatSpec<'table' | 'json'>;
 }
 
 export function registerStats(program: Command, dispatch: (req: StatsRequest) => Promise<void>): void {
@@ -16,8 +19,8 @@ export function registerStats(program: Command, dispatch: (req: StatsRequest) =>
     .description('live CPU, memory, pids, block and network IO of running containers, read from the kernel (like docker stats)')
     .argument('[container...]', 'names or ids (default: every running container)')
     .option('--no-stream', 'print one sample and exit')
-    .option('--format <format>', 'table or json', 'table')
-    .action((refs: string[], o: { stream: boolean; format: string }) => dispatch({ refs, stream: o.stream, format: o.format === 'json' ? 'json' : 'table' }));
+    .addOption(new Option('--format <format>', 'table, json, or a Go template (\'{{.Name}} {{.CPUPerc}}\', \'table {{.Name}}\\t{{.MemUsage}}\')').argParser(formatOption(['table', 'json'] as const)).default({ kind: 'table' }, 'table'))
+    .action((refs: string[], o: { stream: boolean; format: FormatSpec<'table' | 'json'> }) => dispatch({ refs, stream: o.stream, format: o.format }));
 }
 
 /** One row: CPU % is usage over wall time between two samples, 100 % = one CPU (as Docker). */
@@ -58,19 +61,29 @@ export function toRow(prev: StatsSample, cur: StatsSample): StatsRow {
   };
 }
 
+/** A row's cells as Docker's `stats` template fields. */
+export function statsItem(r: StatsRow): Record<string, unknown> {
+  return {
+    Container: r.name,
+    ID: r.id.slice(0, 12),
+    Name: r.name,
+    CPUPerc: `${r.cpuPercent.toFixed(2)}%`,
+    MemUsage: `${humanSize(r.memoryUsage)} / ${r.memoryLimit === null ? 'unlimited' : humanSize(r.memoryLimit)}`,
+    MemPerc: r.memoryPercent === null ? '--' : `${r.memoryPercent.toFixed(2)}%`,
+    NetIO: `${humanSize(r.netRx)} / ${humanSize(r.netTx)}`,
+    BlockIO: `${humanSize(r.blockRead)} / ${humanSize(r.blockWrite)}`,
+    PIDs: r.pidsLimit === null ? String(r.pids) : `${r.pids} / ${r.pidsLimit}`,
+  };
+}
+
 export function statsTable(rows: readonly StatsRow[]): string {
+  const keys = ['ID', 'Name', 'CPUPerc', 'MemUsage', 'MemPerc', 'NetIO', 'BlockIO', 'PIDs'];
   return formatTable(
-    ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
-    rows.map((r) => [
-      r.id.slice(0, 12),
-      r.name,
-      `${r.cpuPercent.toFixed(2)}%`,
-      `${humanSize(r.memoryUsage)} / ${r.memoryLimit === null ? 'unlimited' : humanSize(r.memoryLimit)}`,
-      r.memoryPercent === null ? '--' : `${r.memoryPercent.toFixed(2)}%`,
-      `${humanSize(r.netRx)} / ${humanSize(r.netTx)}`,
-      `${humanSize(r.blockRead)} / ${humanSize(r.blockWrite)}`,
-      r.pidsLimit === null ? String(r.pids) : `${r.pids} / ${r.pidsLimit}`,
-    ]),
+    keys.map((k) => STATS_FIELDS.headers[k]!),
+    rows.map((r) => {
+      const item = statsItem(r);
+      return keys.map((k) => String(item[k]));
+    }),
   );
 }
 
@@ -88,7 +101,8 @@ export async function stats(ctx: Context, req: StatsRequest): Promise<number> {
     await new Promise((r) => setTimeout(r, req.stream ? 1000 : 500));
     const cur = await sampleAll(client, refs);
     const rows = cur.map((c, i) => toRow(prev[i]!, c));
-    if (req.format === 'json') ctx.out(req.stream ? JSON.stringify(rows) + '\n' : toJson(rows));
+    if (req.format.kind === 'json') ctx.out(req.stream ? JSON.stringify(rows) + '\n' : toJson(rows));
+    else if (req.format.kind === 'template') ctx.out(renderTemplate(req.format, rows.map(statsItem), STATS_FIELDS));
     else {
       // Redraw in place like docker stats when streaming to a terminal.
       if (req.stream && ctx.io.stdout.isTTY) ctx.out('\x1b[2J\x1b[H');

@@ -20,6 +20,10 @@ export async function applyPlan(client: CorralClient, plan: Plan, opts: ApplyOpt
   if (conflicts.length > 0) {
     throw new CorralError('conflict', `apply refused, nothing changed: ${conflicts.map((c) => `${c.name}: ${c.kind === 'conflict' ? c.reason : ''}`).join('; ')}`);
   }
+  for (const name of plan.networks) {
+    opts.progress(`network ${name}: creating`);
+    await client.networkCreate({ name });
+  }
   for (const a of plan.actions) {
     if (a.kind === 'delete' || a.kind === 'conflict') continue;
     for (const dep of a.container.dependsOn) await waitFor(client, dep.name, dep.condition, opts);

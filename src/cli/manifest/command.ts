@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ManifestError, formatIssue } from '../../manifest/index.js';
+import { ManifestError, formatIssue } from '../../manifest/issues.js';
 import type { Context } from '../context.js';
 
 /** The flags every manifest command takes. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CorralClient } from '../../client/client.js';
 import { ValidationError } from '../../errors.js';
-import { containerConfigHash, parseManifest, type ManifestContainer, type ManifestSpec } from '../../manifest/index.js';
+import type { ManifestContainer, ManifestSpec } from '../../manifest/index.js';
 import { buildEnv } from '../options.js';
 
 /** Labels that tie a container to the manifest it came from (ps, plan --prune, drift). */
@@ -35,14 +35,16 @@ export async function loadManifest(file: string, client: CorralClient | undefine
   const list = client ? await client.templates() : undefined;
   const templates = list?.filter((t) => t.status === 'ready' || (t.status === 'recipe' && t.autoBuild)).map((t) => t.name);
   const unbuilt = list?.filter((t) => t.status === 'recipe' && !t.autoBuild).map((t) => t.name);
+  // Loaded here, not at start-up: the parser (yaml, cgroup limits) is most of the CLI's modules.
+  const { containerConfigHash, parseManifest } = await import('../../manifest/index.js');
   const spec = parseManifest(text, name, { ...(templates ? { templates, unbuilt: unbuilt ?? [] } : {}), ...(file !== '-' ? { baseDir: resolve(name, '..') } : {}) });
   const owner = file === '-' ? `stdin:${opts.project}` : opts.project ? `project:${opts.project}` : name;
-  for (const c of spec.containers) finish(c, owner, opts.env ?? process.env);
+  for (const c of spec.containers) finish(c, owner, opts.env ?? process.env, containerConfigHash);
   return { spec, owner };
 }
 
 /** Env files and inherited variables are read here (the parser stays pure); then the labels. */
-function finish(c: ManifestContainer, owner: string, env: NodeJS.ProcessEnv): void {
+function finish(c: ManifestContainer, owner: string, env: NodeJS.ProcessEnv, containerConfigHash: (c: ManifestContainer) => string): void {
   const fromFiles = buildEnv(c.inheritEnv, c.envFiles, env);
   if (fromFiles.length > 0 || c.request.env) c.request.env = [...fromFiles, ...(c.request.env ?? [])];
   // Hashed with the env read above and before the ownership labels are added.

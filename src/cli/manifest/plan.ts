@@ -4,6 +4,7 @@ import type { ManifestContainer } from '../../manifest/index.js';
 import { formatRestartPolicy } from '../../runtime/restart-policy.js';
 import { resolveCapabilities } from '../../security/capabilities.js';
 import { LABEL_HASH, LABEL_MANIFEST, type LoadedManifest } from './load.js';
+import { inManifestUnits, writtenLimit } from './units.js';
 
 export interface Change {
   field: string;
@@ -22,6 +23,8 @@ export type Action =
 
 export interface Plan {
   actions: Action[];
+  /** Networks the manifest names that do not exist yet: apply creates them first. */
+  networks: string[];
   /** True when apply would change anything. */
   pending: boolean;
 }
@@ -35,8 +38,9 @@ const IMPLICIT_ENV = new Set(['PATH', 'HOSTNAME', 'HOME', 'TERM']);
  * what it cannot (template, command, env, mounts, user, capabilities, health check), start what
  * is stopped, and with prune delete what came from this manifest and left it.
  */
-export async function makePlan(client: CorralClient, m: LoadedManifest, opts: { prune: boolean }): Promise<Plan> {
+export async function makePlan(client: CorralClient, m: LoadedManifest, opts: { prune: boolean; adopt?: boolean }): Promise<Plan> {
   const live = await client.list({ all: true });
+  const networks = await missingNetworks(client, m);
   const byName = new Map(live.map((c) => [c.name, c]));
   const actions: Action[] = [];
   for (const name of m.spec.startOrder) {
@@ -47,12 +51,15 @@ export async function makePlan(client: CorralClient, m: LoadedManifest, opts: { 
       continue;
     }
     const info = await client.inspect(have.id);
-    if (info.config.labels[LABEL_MANIFEST] !== m.owner) {
-      actions.push({ kind: 'conflict', name, reason: info.config.labels[LABEL_MANIFEST] ? `it belongs to ${info.config.labels[LABEL_MANIFEST]}` : 'it was not made by a manifest (remove or rename it)' });
+    const ownedBy = info.config.labels[LABEL_MANIFEST];
+    // --adopt takes over what another manifest made (this one moved, or was renamed with --project):
+    // the ownership label is then an in-place label update like any other.
+    if (ownedBy !== m.owner && !(opts.adopt && ownedBy)) {
+      actions.push({ kind: 'conflict', name, reason: ownedBy ? `it belongs to ${ownedBy} (--adopt takes it over)` : 'it was not made by a manifest (remove or rename it)' });
       continue;
     }
     // Unchanged manifest but different container: somebody changed it outside the manifest.
-    const outside = info.config.labels[LABEL_HASH] === want.configHash;
+    const outside = ownedBy === m.owner && info.config.labels[LABEL_HASH] === want.configHash;
     const { recreate, update } = diff(want, info);
     if (recreate.length > 0) actions.push({ kind: 'recreate', name, container: want, changes: [...recreate, ...update], outside });
     else if (update.length > 0) actions.push({ kind: 'update', name, container: want, changes: update, outside });
@@ -67,7 +74,15 @@ export async function makePlan(client: CorralClient, m: LoadedManifest, opts: { 
       if (info.config.labels[LABEL_MANIFEST] === m.owner) actions.push({ kind: 'delete', name: c.name, id: c.id });
     }
   }
-  return { actions, pending: actions.some((a) => a.kind !== 'keep') };
+  return { actions, networks, pending: networks.length > 0 || actions.some((a) => a.kind !== 'keep') };
+}
+
+/** The user networks the manifest's containers join that corrald does not have. */
+async function missingNetworks(client: CorralClient, m: LoadedManifest): Promise<string[]> {
+  const named = [...new Set(m.spec.containers.flatMap((c) => c.request.network ?? []))].filter((n) => n !== 'bridge' && n !== 'host' && n !== 'none');
+  if (named.length === 0) return [];
+  const have = new Set((await client.networks()).map((n) => n.name));
+  return named.filter((n) => !have.has(n));
 }
 
 /** A batch job (restart no) that ran is done, not stopped: apply does not start it again. */
@@ -101,8 +116,12 @@ export function diff(want: ManifestContainer, have: ContainerInspect): { recreat
   const { oomScoreAdj: _b, ...haveLimits } = c.limitRequest;
   for (const k of new Set([...Object.keys(wantLimits), ...Object.keys(haveLimits)])) {
     const to = (wantLimits as Record<string, unknown>)[k];
+    const from = (haveLimits as Record<string, unknown>)[k] ?? null;
+    if (JSON.stringify(from) === JSON.stringify(to ?? null)) continue;
     // A limit that leaves the manifest goes back to the default: only a new container has that.
-    cmp(to === undefined ? recreate : update, `limits.${k}`, (haveLimits as Record<string, unknown>)[k] ?? null, to ?? null);
+    // Shown in the manifest's units: its own text, and the live value converted.
+    const list = to === undefined ? recreate : update;
+    list.push({ field: `limits.${k}`, from: inManifestUnits(k, from), to: to === undefined ? null : (writtenLimit(want, k) ?? inManifestUnits(k, to)) });
   }
   cmp(update, 'restart', formatRestartPolicy(c.restartPolicy), formatRestartPolicy(want.restart));
   const labels = (l: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(l).filter(([k]) => k !== LABEL_HASH).sort());

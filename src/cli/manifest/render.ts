@@ -26,10 +26,10 @@ function detail(a: Action): string {
 const VERB: Record<Action['kind'], string> = { create: '+ create', update: '~ update', recreate: '! recreate', start: '> start', delete: '- delete', conflict: 'x conflict', keep: '= unchanged' };
 
 export function renderPlan(plan: Plan): string {
-  const rows = plan.actions.map((a) => [a.name, VERB[a.kind], detail(a)]);
+  const rows = [...plan.networks.map((n) => [n, '+ network', 'a bridge network the manifest names; created first']), ...plan.actions.map((a) => [a.name, VERB[a.kind], detail(a)])];
   const count = (k: Action['kind']): number => plan.actions.filter((a) => a.kind === k).length;
   const summary = plan.pending
-    ? `Plan: ${count('create')} to create, ${count('update')} to update in place, ${count('recreate')} to recreate, ${count('start')} to start, ${count('delete')} to delete${count('conflict') ? `, ${count('conflict')} in conflict` : ''}.`
+    ? `Plan: ${plan.networks.length ? `${plan.networks.length} network${plan.networks.length === 1 ? '' : 's'} to create, ` : ''}${count('create')} to create, ${count('update')} to update in place, ${count('recreate')} to recreate, ${count('start')} to start, ${count('delete')} to delete${count('conflict') ? `, ${count('conflict')} in conflict` : ''}.`
     : 'No changes: the containers match the manifest.';
   return (rows.length ? formatTable(['CONTAINER', 'ACTION', 'DETAIL'], rows) : '') + summary + '\n';
 }

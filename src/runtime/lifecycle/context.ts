@@ -4,6 +4,7 @@ import type { ContainerConfig, EventType } from '../../api/types.js';
 import type { Logger } from '../../util/logger.js';
 import type { CgroupManager } from '../../cgroups/manager.js';
 import { containersDir, type CorralPaths } from '../../config.js';
+import type { EtcBind } from '../../namespaces/argv.js';
 import type { NetnsStore, NetworkRegistry } from '../../network/index.js';
 import { isSameProcess } from '../../system/procfs.js';
 import { ExecaRunner, type Runner } from '../../system/runner.js';
@@ -71,8 +72,15 @@ export const REAL_PROCESSES: ProcessSeam = {
   compileSeccomp,
 };
 
+/** The LXCFS files a container gets bound over its /proc and /sys files (none: the host's show). */
+export interface LxcfsSource {
+  bindsFor(c: ContainerConfig): Promise<readonly EtcBind[]>;
+}
+
 export interface RuntimeDeps {
   events?: EventSink;
+  /** LXCFS; without it containers see the host's /proc/meminfo, cpuinfo, uptime, ... */
+  lxcfs?: LxcfsSource;
   /** Restart back-off; Kubernetes' 10 s doubling to 300 s by default. */
   backoff?: Backoff;
   paths: CorralPaths;

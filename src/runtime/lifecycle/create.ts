@@ -3,11 +3,30 @@ import { parseStorageOpt } from '../../storage/size.js';
 import { ValidationError } from '../../errors.js';
 import { crashPoint } from '../../util/crash.js';
 import { writeEtcFiles } from '../etc-files.js';
-import { limitsFromFlags, readHostResources } from '../limits.js';
+import { countCpuPins, limitsFromFlags, readHostResources } from '../limits.js';
 import { seccompCacheDir } from '../../config.js';
 import { writeSeccompFiles } from '../../security/seccomp.js';
 import { configFromRequest, seccompFromRequest } from '../spec.js';
 import type { Runtime } from './context.js';
+import { normalizeStopSignal } from '../stop-signal.js';
+
+/** An image's StopSignal that this host cannot send is left out (stop then sends SIGTERM). */
+function usableStopSignal(s: string | undefined): boolean {
+  if (!s) return false;
+  try {
+    normalizeStopSignal(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Containers pinned per CPU, from every container's config; none where cpusets cannot be set. */
+export function cpuPinsOf(rt: Runtime, except?: string): number[] | undefined {
+  if (rt.deps.cgroups.controllers().missing.includes('cpuset')) return undefined;
+  const cpusets = rt.index.all().filter((c) => c.id !== except).map((c) => c.limits.cpuset?.cpus);
+  return countCpuPins(cpusets, rt.host!.cpus);
+}
 
 /** What a restore or a clone adds to a create: the id chosen (its id range held) and the layer filled. */
 export interface CreateHooks {
@@ -31,11 +50,12 @@ export async function createContainer(rt: Runtime, request: unknown, hooks: Crea
     ...(template.entrypoint ? { entrypoint: template.entrypoint } : {}),
     ...(template.workdir ? { workdir: template.workdir } : {}),
     ...(template.user ? { user: template.user } : {}),
+    ...(usableStopSignal(template.stopSignal) ? { stopSignal: template.stopSignal } : {}),
   });
   if (hooks.id !== undefined) config.id = hooks.id;
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
-  config.limits = await limitsFromFlags(flags, rt.host);
+  config.limits = await limitsFromFlags(flags, rt.host, { cpuPins: cpuPinsOf(rt) });
   const disk = parseStorageOpt((request as CreateRequest).storageOpt);
   if (disk) config.storage = { backend: await rt.disks.backend(), sizeBytes: disk.sizeBytes };
   if (config.network.mode !== 'none' && !rt.net) throw new ValidationError(`--network ${config.network.mode}: networking is not available in this corrald`);

@@ -44,13 +44,19 @@ export async function handleExit(rt: Runtime, id: string): Promise<void> {
       rt.deps.events?.record('oom', config, { oomKills: kills, message });
     }
     await releaseRun(rt, config);
+    const stopping = (await rt.store.readStop(id)) !== undefined;
     // A stop that was under way is seen through by this exit.
     await rt.store.clearStop(id);
     rt.log.info('container exited', { id, name: config.name, exitCode: state.exitCode, error: state.error });
     rt.deps.events?.record('die', config, { exitCode: state.exitCode, signal: state.signal, oomKilled: kills > 0, error: state.error });
-    if (config.autoRemove) await destroy(rt, config);
-    // The state read above already has what the policy decides on (exit code and times).
-    else await rt.supervisor.onExit(config, state);
+    const boot = config.boot ? bootExit(state.signal, stopping) : 'other';
+    if (boot === 'reboot') {
+      rt.log.info('system container rebooted itself: starting it again', { id, name: config.name });
+      rt.supervisor.reboot(id);
+    } else if (config.autoRemove) await destroy(rt, config);
+    // The state read above already has what the policy decides on (exit code and times); a
+    // system container that powered itself off stopped cleanly.
+    else await rt.supervisor.onExit(config, boot === 'poweroff' ? { ...state, exitCode: 0 } : state);
   }
   await rm(notify, { force: true });
   rt.exits.emit(`exit:${id}`);
@@ -107,4 +113,15 @@ export async function waitGone(rt: Runtime, id: string, what: string): Promise<v
       rt.log.warn(`still waiting for a killed container to exit (${what})`, { id, waitedS: waited });
     }
   }
+}
+
+/**
+ * How a system container's init ended. In a pid namespace reboot(2) does not reboot: the kernel
+ * kills the namespace's init with SIGHUP for a restart and SIGINT for a halt or power-off
+ * (pid_namespaces(7)). A SIGHUP while corral stops it counts as stopped.
+ */
+export function bootExit(signal: number | null, stopping: boolean): 'reboot' | 'poweroff' | 'other' {
+  if (signal === 1) return stopping ? 'poweroff' : 'reboot';
+  if (signal === 2) return 'poweroff';
+  return 'other';
 }

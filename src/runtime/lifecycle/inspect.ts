@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import type { ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, StatsSample } from '../../api/types.js';
 import { InvalidStateError } from '../../errors.js';
 import { mountPlan } from '../../rootfs/mount-plan.js';
+import { FUSE_LXCFS, LXCFS_FILES, lxcfsMountpoint } from '../../system/lxcfs.js';
+import { readMountinfo } from '../../system/mountinfo.js';
 import { deriveState, statusText } from '../state.js';
 import { assertCan } from '../status.js';
 import type { Runtime } from './context.js';
@@ -72,6 +74,7 @@ export async function listContainers(rt: Runtime, all: boolean): Promise<Contain
         startedAt: s.startedAt,
         finishedAt: s.finishedAt,
         manifest: c.labels['corral.manifest'] ?? null,
+        labels: c.labels,
         ...(rt.net?.summary(c, s.status === 'running' || s.status === 'paused') ?? { networkMode: c.network.mode, networks: [], ports: [] }),
       };
     }),
@@ -84,7 +87,7 @@ export async function listContainers(rt: Runtime, all: boolean): Promise<Contain
 function brokenSummary(id: string, reason: string): ContainerSummary {
   return {
     id, name: id.slice(0, 12), template: '', command: [], status: 'broken', statusText: `Broken: ${reason}`, exitCode: null, pid: null,
-    createdAt: '', startedAt: null, finishedAt: null, manifest: null, networkMode: 'none', networks: [], ports: [],
+    createdAt: '', startedAt: null, finishedAt: null, manifest: null, labels: {}, networkMode: 'none', networks: [], ports: [],
   };
 }
 
@@ -102,12 +105,20 @@ export async function inspectContainer(rt: Runtime, ref: string): Promise<Contai
       mode: c.network.mode, networks: {}, ipAddress: null, gateway: null, macAddress: null, ports: [], sandboxKey: null, warnings: [],
     },
     rootfs: { lower, upper: layout.upper, work: layout.work, mountpoint: layout.mountpoint },
-    mounts: mountPlan(c, lower, layout),
+    mounts: mountPlan(c, lower, layout, state.status === 'running' && state.pid !== null ? await lxcfsBound(rt, state.pid) : []),
     storage: c.storage ? rt.disks.describe(rt.store.dir(c.id), c.storage) : null,
     cgroup: { driver: rt.deps.cgroups.driver, paths: rt.deps.cgroups.paths(c.id), processes: rt.deps.cgroups.processPaths(c.id) },
     limits: await rt.store.readApplied(c.id),
     logPath: rt.store.file(c.id, 'container.log'),
   };
+}
+
+/** The LXCFS files bound in a running container, from its mountinfo. */
+async function lxcfsBound(rt: Runtime, pid: number): Promise<{ source: string; target: string }[]> {
+  const mnt = lxcfsMountpoint(rt.deps.paths);
+  return (await readMountinfo(pid, rt.processes.procRoot))
+    .filter((e) => e.fsType === FUSE_LXCFS && (LXCFS_FILES as readonly string[]).includes(e.mountPoint))
+    .map((e) => ({ source: `${mnt}${e.root}`, target: e.mountPoint }));
 }
 
 /** Raw counters for `stats`: the cgroup's, and the network namespace's interfaces other than lo. */

@@ -73,6 +73,11 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     const devices = await rt.deps.cgroups.create(c.id);
     crashPoint('start:cgroup-created');
     applied = [...devices, ...(await rt.deps.cgroups.apply(c.id, c.limits, { ignoreMissing: c.ignoreMissingLimits }))];
+    // A system container's init manages its own cgroups, beneath the limits just written.
+    if (c.boot) {
+      const root = hostRootIds(c);
+      await rt.deps.cgroups.delegate(c.id, root.uid, root.gid);
+    }
     if (c.storage) await rt.disks.attach(rt.store.dir(c.id), c.storage, hostRootIds(c));
     await cleared;
   } catch (err) {
@@ -83,6 +88,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
   // What the kernel got is written while the monitor starts the container.
   const appliedWritten = rt.store.writeApplied(c.id, applied);
   appliedWritten.catch(() => {});
+  const lxcfs = (await rt.deps.lxcfs?.bindsFor(c)) ?? [];
   const argv = startArgv(
     {
       shim: rt.deps.shim,
@@ -98,7 +104,7 @@ export async function startLocked(rt: Runtime, c: ContainerConfig, opts: StartOp
     },
     c,
     { lower: template.layers, ...rt.store.layout(c.id, c) },
-    etcBinds(rt.store, c),
+    [...etcBinds(rt.store, c), ...lxcfs],
     rt.deps.unshare,
     namespaces,
   );

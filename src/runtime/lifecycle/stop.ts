@@ -5,6 +5,7 @@ import type { Runtime } from './context.js';
 import { waitExit, waitGone } from './exits.js';
 import { stateOf } from './inspect.js';
 import { thawAfterStopSignal } from './pause.js';
+import { stopSignalValue } from '../stop-signal.js';
 
 /** Signal the container's PID 1 if it is still the process its monitor recorded. */
 export async function signalPid1(rt: Runtime, id: string, signal: NodeJS.Signals | number): Promise<void> {
@@ -26,7 +27,8 @@ export async function killContainer(rt: Runtime, ref: string, signal: NodeJS.Sig
 }
 
 /**
- * SIGTERM, then SIGKILL when the grace time ends. Stopping a stopped container is a no-op. The
+ * The container's stop signal (SIGTERM unless --stop-signal or --boot chose another), then
+ * SIGKILL when the grace time ends. Stopping a stopped container is a no-op. The
  * request is written down before the first signal, so a corrald that dies meanwhile leaves it for
  * the next one to finish (resumeStop) instead of a container that runs on.
  */
@@ -38,7 +40,7 @@ export async function stopContainer(rt: Runtime, ref: string, timeoutS: number):
     if (s !== 'running') return s;
     await rt.store.writeStop(c.id, { requestedAt: new Date().toISOString(), killAt: Date.now() + timeoutS * 1000 });
     crashPoint('stop:requested');
-    await signalPid1(rt, c.id, 'SIGTERM');
+    await signalPid1(rt, c.id, stopSignalValue(c.stopSignal));
     return s;
   });
   if (status !== 'running') return;
@@ -65,8 +67,8 @@ export async function resumeStop(rt: Runtime, id: string): Promise<void> {
     return;
   }
   rt.log.info('finishing a stop an earlier corrald did not see through', { id, name: c.name, requestedAt: req.requestedAt });
-  // SIGTERM again: the earlier corrald may have died before sending it.
-  await rt.locks.run(id, () => signalPid1(rt, id, 'SIGTERM'));
+  // The stop signal again: the earlier corrald may have died before sending it.
+  await rt.locks.run(id, () => signalPid1(rt, id, stopSignalValue(c.stopSignal)));
   await finishStop(rt, id, c.name, req.killAt - Date.now());
   rt.deps.events?.record('stop', c, { resumed: true });
 }

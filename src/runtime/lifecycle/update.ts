@@ -8,6 +8,7 @@ import { mergeApplied, mergeLimits } from '../limits-merge.js';
 import { formatRestartPolicy, parseRestartPolicy } from '../restart-policy.js';
 import { validateLabels, validateLimitRequest } from '../spec.js';
 import type { Runtime } from './context.js';
+import { cpuPinsOf } from './create.js';
 import { stateOf } from './inspect.js';
 
 /** Change limits in place: a running container keeps its pid; the new values are enforced at once. */
@@ -26,7 +27,10 @@ export async function updateContainer(rt: Runtime, ref: string, body: unknown): 
     throw new ValidationError('update: name at least one limit to change (e.g. --memory 512m), or --restart');
   }
   rt.host ??= await readHostResources();
-  const delta = Object.keys(request).length > 0 ? await limitsFromFlags(request, rt.host, { defaults: false }) : {};
+  // A cpuset chosen for --cpus follows a new --cpus.
+  const autoCpuset = c.limits.requested?.['cpuset-cpus']?.startsWith('from ') === true;
+  const cpuPins = autoCpuset && request.cpusetCpus === undefined ? cpuPinsOf(rt, c.id) : undefined;
+  const delta = Object.keys(request).length > 0 ? await limitsFromFlags(request, rt.host, { defaults: false, ...(cpuPins ? { cpuPins } : {}) }) : {};
   return rt.locks.run(c.id, async () => {
     const merged: ContainerConfig = {
       ...c,

@@ -140,8 +140,8 @@ describe('network', () => {
     const c = await parse('network', 'create', '--subnet', '10.89.0.0/16', 'front');
     expect([c.name, c.req]).toEqual(['network create', { name: 'front', subnet: '10.89.0.0/16' }]);
     expect((await parse('network', 'create', 'back')).req).toEqual({ name: 'back' });
-    expect((await parse('network', 'ls')).req).toEqual({ format: 'table', quiet: false });
-    expect((await parse('network', 'list', '-q', '--format', 'json')).req).toEqual({ format: 'json', quiet: true });
+    expect((await parse('network', 'ls')).req).toEqual({ format: { kind: 'table' }, quiet: false });
+    expect((await parse('network', 'list', '-q', '--format', 'json')).req).toEqual({ format: { kind: 'json' }, quiet: true });
     const i = await parse('network', 'inspect', 'a', 'b');
     expect([i.name, i.req]).toEqual(['network inspect', { names: ['a', 'b'] }]);
     const r = await parse('network', 'rm', 'a');
@@ -167,15 +167,19 @@ describe('lifecycle commands', () => {
 
 describe('ps, inspect, logs, template, version', () => {
   it('parses their flags', async () => {
-    expect((await parse('ps')).req).toEqual({ all: false, quiet: false, format: 'table' });
-    expect((await parse('ps', '-aq')).req).toEqual({ all: true, quiet: true, format: 'table' });
-    expect((await parse('ps', '--format', 'json')).req).toMatchObject({ format: 'json' });
+    expect((await parse('ps')).req).toEqual({ all: false, quiet: false, format: { kind: 'table' }, filters: {}, noTrunc: false });
+    expect((await parse('ps', '-f', 'name=a', '--filter', 'name=b', '-f', 'status=exited', '--no-trunc', '-n', '3')).req).toMatchObject({ filters: { name: ['a', 'b'], status: ['exited'] }, noTrunc: true, last: 3 });
+    expect((await parse('ps', '-l')).req).toMatchObject({ last: 1 });
+    expect((await usageError('ps', '--filter', 'colour=red')).code).toBe(2);
+    expect((await usageError('ps', '--format', '{{.ID')).code).toBe(2);
+    expect((await parse('ps', '-aq')).req).toMatchObject({ all: true, quiet: true, format: { kind: 'table' } });
+    expect((await parse('ps', '--format', 'json')).req).toMatchObject({ format: { kind: 'json' } });
     expect((await usageError('ps', '--format', 'yaml')).code).toBe(2);
     expect((await parse('inspect', 'a', 'b', '--format', 'json')).req).toEqual({ refs: ['a', 'b'] });
     expect((await parse('logs', '-f', '--tail', '10', '-t', 'web')).req).toEqual({ ref: 'web', follow: true, tail: 10, timestamps: true });
     expect((await parse('logs', '--tail', 'all', 'web')).req).toEqual({ ref: 'web', follow: false, timestamps: false });
     const t = await parse('template', 'ls', '--format', 'json');
-    expect([t.name, t.req]).toEqual(['template ls', { format: 'json', quiet: false }]);
+    expect([t.name, t.req]).toEqual(['template ls', { format: { kind: 'json' }, quiet: false }]);
     expect(await parse('template', 'build', 'debian', '--include', 'nginx-light,curl', '--name', 'web', '--opt', 'x=1')).toMatchObject({
       name: 'template build',
       req: { recipe: 'debian', name: 'web', args: { x: '1', include: 'nginx-light,curl' } },
@@ -263,7 +267,7 @@ describe('events', () => {
   it('takes every event type of EVENT_TYPES as a filter, and refuses others before asking corrald', async () => {
     const { EVENT_TYPES } = await import('../../../src/api/types.js');
     const { req } = await parse('events', '-f', 'container=web', ...EVENT_TYPES.flatMap((t) => ['-f', `type=${t}`]));
-    expect(req).toEqual({ container: ['web'], type: [...EVENT_TYPES], format: 'text' });
+    expect(req).toEqual({ container: ['web'], type: [...EVENT_TYPES], format: { kind: 'text' } });
     const program = buildProgram(async () => undefined, { stdout: new PassThrough() as never, stderr: new PassThrough() as never });
     const err = await program.parseAsync(['events', '-f', 'type=exited'], { from: 'user' }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`--filter type=exited: expected one of ${EVENT_TYPES.join(', ')}`);

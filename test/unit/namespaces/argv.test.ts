@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execArgv, startArgv, unshareArgs } from '../../../src/namespaces/argv.js';
+import { execArgv, lxcfsBinds, rebindArgs, startArgv, unshareArgs } from '../../../src/namespaces/argv.js';
 import { unshareInNetnsArgs } from '../../../src/network/argv.js';
 import { configFromRequest } from '../../../src/runtime/spec.js';
 
@@ -132,5 +132,29 @@ describe('execArgv', () => {
     const e = argv.indexOf('exec');
     expect(argv.indexOf('--seccomp')).toBeGreaterThan(e);
     expect(argv[argv.indexOf('--seccomp') + 1]).toBe('/d/seccomp.bpf');
+  });
+});
+
+describe('LXCFS binds', () => {
+  const c = configFromRequest({ template: 'busybox', name: 'vps' });
+  const binds = lxcfsBinds('/run/corral/lxcfs', ['/proc/meminfo', '/sys/devices/system/cpu/online']);
+
+  it('binds each file of the lxcfs mount over the same path in the container, read-only', () => {
+    expect(binds).toEqual([
+      { source: '/run/corral/lxcfs/proc/meminfo', target: '/proc/meminfo', readOnly: true },
+      { source: '/run/corral/lxcfs/sys/devices/system/cpu/online', target: '/sys/devices/system/cpu/online', readOnly: true },
+    ]);
+    const s = startArgv(monitor, c, { lower: ['/t/rootfs'], upper: '/d/upper', work: '/d/work', mountpoint: '/d/rootfs' }, [{ source: '/d/hosts', target: '/etc/hosts' }, ...binds]).join(' ');
+    expect(s).toContain('--bind /d/hosts /etc/hosts rw,idmap --bind /run/corral/lxcfs/proc/meminfo /proc/meminfo ro --bind /run/corral/lxcfs/sys/devices/system/cpu/online /sys/devices/system/cpu/online ro');
+    // Before the masks, which must stay the last word on /proc.
+    expect(s.indexOf('/proc/meminfo ro')).toBeLessThan(s.indexOf('--mask'));
+  });
+
+  it('rebinds in a running container named by pid and start time', () => {
+    expect(rebindArgs({ pid: 42, pidStartTime: 1234, binds })).toEqual([
+      'rebind', '--pid', '42', '--pid-start', '1234',
+      '--bind', '/run/corral/lxcfs/proc/meminfo', '/proc/meminfo',
+      '--bind', '/run/corral/lxcfs/sys/devices/system/cpu/online', '/sys/devices/system/cpu/online',
+    ]);
   });
 });

@@ -28,17 +28,17 @@ describe('decide', () => {
     expect(decide(parseRestartPolicy('always'), { ...s0, userStopped: true }, failed).restart).toBe(false);
     expect(decide(parseRestartPolicy('unless-stopped'), { ...s0, userStopped: true }, failed).restart).toBe(false);
   });
-  it('backs off 10 s, 20 s, 40 s … capped at 300 s, and resets after 10 minutes of running', () => {
+  it('backs off 0.1 s, 0.2 s, 0.4 s … capped at 300 s, and resets after 10 minutes of running', () => {
     const p = parseRestartPolicy('always');
     const delays: number[] = [];
     let s = s0;
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 16; i++) {
       const d = decide(p, s, failed);
       if (!d.restart) throw new Error('expected a restart');
       delays.push(d.delayMs);
       s = { ...s, backoffLevel: d.backoffLevel, restartCount: s.restartCount + 1 };
     }
-    expect(delays).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
-    expect(decide(p, s, { exitCode: 1, ranMs: 600_000 })).toMatchObject({ restart: true, delayMs: 10_000, backoffLevel: 1 });
+    expect(delays).toEqual([100, 200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 51_200, 102_400, 204_800, 300_000, 300_000, 300_000, 300_000]);
+    expect(decide(p, s, { exitCode: 1, ranMs: 600_000 })).toMatchObject({ restart: true, delayMs: 100, backoffLevel: 1 });
   });
 });
