@@ -43,6 +43,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   update: ['corral update -m 512m --cpus 1 web', 'corral update --pids-limit 200 web db'],
   stats: ['corral stats', 'corral stats --no-stream web', "corral stats --no-stream --format 'table {{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}'"],
   attach: ['corral attach web', 'corral attach --no-stdin web'],
+  console: ['corral console vps1', 'corral run -d --boot --name vps1 debian && corral console vps1'],
   wait: ['corral wait web', 'corral wait web db'],
   validate: ['corral validate -f corral.yaml', 'cat corral.yaml | corral validate -f -'],
   explain: ['corral explain -f corral.yaml'],

@@ -10,6 +10,7 @@
 #include "init.h"
 #include "monitor.h"
 #include "rebind.h"
+#include "oci.h"
 #include "util.h"
 
 int netns_main(int argc, char **argv); /* netns.c */
@@ -22,7 +23,9 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "devices") == 0) return devices_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "rebind") == 0) return rebind_main(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "netns") == 0) return netns_main(argc, argv);
-  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns|rebind [options] -- ARGV...\n"
+  if (argc >= 2 && strcmp(argv[1], "oci-create") == 0) return oci_create_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "oci-exec") == 0) return oci_exec_main(argc, argv);
+  fprintf(stderr, "usage: corral-shim monitor|init|exec|netns|rebind|oci-create|oci-exec [options] -- ARGV...\n"
                   "       corral-shim devices CGROUP_DIR RULE...\n"
                   "(see docs/shim.md)\n");
   return 2;
