@@ -14,3 +14,4 @@ export * from './types/stats.js';
 export * from './types/system.js';
 export * from './types/templates.js';
 export * from './types/inspection.js';
+export * from './types/backup.js';

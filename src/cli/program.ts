@@ -43,6 +43,9 @@ import { diff, registerDiff, type DiffRequest } from './commands/diff.js';
 import { cp, registerCp, type CpRequest } from './commands/cp.js';
 import { registerSystemPrune, systemPrune, type SystemPruneRequest } from './commands/system-prune.js';
 import { registerVolume, volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm, type VolumeCreateCommandRequest, type VolumeInspectRequest, type VolumeLsRequest, type VolumePruneCommandRequest, type VolumeRmRequest } from './commands/volume.js';
+import { backup, registerBackup, type BackupCommandRequest } from './commands/backup.js';
+import { registerRestore, restore, type RestoreCommandRequest } from './commands/restore.js';
+import { clone, registerClone, registerSnapshot, snapshotCreate, snapshotLs, snapshotRestore, snapshotRm, type CloneCommandRequest, type SnapshotCreateRequest, type SnapshotLsRequest, type SnapshotRefRequest } from './commands/snapshot.js';
 import { containerPrune, registerContainerPrune, type ContainerPruneRequest } from './commands/container-prune.js';
 import { registerSystemDf, systemDf, type SystemDfRequest } from './commands/system-df.js';
 import { noRegistry, registerNoRegistry, type NoRegistryRequest } from './commands/no-registry.js';
@@ -106,6 +109,13 @@ export interface Requests {
   'volume prune': VolumePruneCommandRequest;
   'container prune': ContainerPruneRequest;
   'system df': SystemDfRequest;
+  backup: BackupCommandRequest;
+  restore: RestoreCommandRequest;
+  'snapshot create': SnapshotCreateRequest;
+  'snapshot ls': SnapshotLsRequest;
+  'snapshot restore': SnapshotRefRequest;
+  'snapshot rm': SnapshotRefRequest;
+  clone: CloneCommandRequest;
   completion: CompletionRequest;
 }
 export type CommandName = keyof Requests;
@@ -166,6 +176,13 @@ export const HANDLERS: { [K in CommandName]: (ctx: Context, req: Requests[K]) =>
   'volume prune': volumePrune,
   'container prune': containerPrune,
   'system df': systemDf,
+  backup,
+  restore,
+  'snapshot create': snapshotCreate,
+  'snapshot ls': snapshotLs,
+  'snapshot restore': snapshotRestore,
+  'snapshot rm': snapshotRm,
+  clone,
   completion,
 };
 
@@ -234,6 +251,10 @@ export function buildProgram(dispatch: Dispatch, io: Pick<Io, 'stdout' | 'stderr
   registerDiff(program, to('diff'));
   registerCp(program, to('cp'));
   registerVolume(program, { create: to('volume create'), ls: to('volume ls'), inspect: to('volume inspect'), rm: to('volume rm'), prune: to('volume prune') });
+  registerBackup(program, to('backup'));
+  registerRestore(program, to('restore'));
+  registerSnapshot(program, { create: to('snapshot create'), ls: to('snapshot ls'), restore: to('snapshot restore'), rm: to('snapshot rm') });
+  registerClone(program, to('clone'));
   registerContainerPrune(program, to('container prune'));
   registerSystemDf(program, to('system df'));
   registerSystemPrune(program, to('system prune'));

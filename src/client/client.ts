@@ -23,6 +23,7 @@ import { HttpTransport } from './http.js';
 import { uploadArchive } from './template-import.js';
 import type { Readable } from 'node:stream';
 import type { ContainerChange, ContainerTop, CopyInResult, PathStat, VolumeCreateRequest, VolumeInfo, VolumePruneReport, CorralEvent, DiskUsage, PruneReport } from '../api/types.js';
+import type { BackupRequest, CloneRequest, RestoreResult, SnapshotCreateResult, SnapshotInfo } from '../api/types.js';
 
 /** Answer of POST /v1/containers. */
 export interface CreateResponse {
@@ -100,6 +101,27 @@ export class CorralClient {
   }
 
   /** The container's flattened filesystem as a tar stream. */
+  snapshots(ref: string): Promise<SnapshotInfo[]> {
+    return this.http.json('GET', `${container(ref)}/snapshots`);
+  }
+  snapshotCreate(ref: string, name?: string): Promise<SnapshotCreateResult> {
+    return this.http.json('POST', `${container(ref)}/snapshots`, { body: name === undefined ? {} : { name } });
+  }
+  snapshotRestore(ref: string, name: string): Promise<{ restarted: boolean }> {
+    return this.http.json('POST', `${container(ref)}/snapshots/${encodeURIComponent(name)}/restore`);
+  }
+  async snapshotRemove(ref: string, name: string): Promise<void> {
+    await this.http.json('DELETE', `${container(ref)}/snapshots/${encodeURIComponent(name)}`);
+  }
+  clone(ref: string, req: CloneRequest): Promise<RestoreResult & { frozenMs: number }> {
+    return this.http.json('POST', `${container(ref)}/clone`, { body: req });
+  }
+
+  /** The backup archive as corrald writes it (headers x-corral-backup-id, x-corral-compression). */
+  backup(ref: string, req: BackupRequest): Promise<IncomingMessage> {
+    return this.http.stream('POST', `${container(ref)}/backup`, { body: req });
+  }
+
   export(ref: string): Promise<IncomingMessage> {
     return this.http.stream('GET', `${container(ref)}/export`);
   }

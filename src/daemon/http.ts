@@ -5,8 +5,9 @@ import { ValidationError } from '../errors.js';
 
 /** Largest request body corrald reads; anything bigger is refused before it is buffered. */
 export const MAX_BODY = 1 << 20;
+const MAX_BODY_DEFAULT = MAX_BODY;
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage, MAX_BODY = MAX_BODY_DEFAULT): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) throw new ValidationError(`request body too large (${declared} bytes, limit ${MAX_BODY})`);

@@ -19,6 +19,7 @@ import { registerTemplateImportRoutes } from './routes-templates-import.js';
 import { registerDockerVerbRoutes } from './routes-docker-verbs.js';
 import { registerCopyRoutes } from './routes-copy.js';
 import { registerVolumeRoutes } from './routes-volumes.js';
+import { registerBackupRoutes, registerSnapshotRoutes } from './routes-backup.js';
 
 export const VERSION = '0.1.0';
 export const API_VERSION = 'v1';
@@ -177,6 +178,8 @@ export function buildRouter(d: RouteDeps): Router {
   registerDockerVerbRoutes(r, c, d.templates);
   registerCopyRoutes(r, c);
   registerVolumeRoutes(r, c.volumes);
+  registerBackupRoutes(r, c, d.templates);
+  registerSnapshotRoutes(r, c, d.templates);
   r.on('GET', '/v1/containers/:ref/stats', async (ctx, res) => sendJson(res, 200, await c.stats(ctx.params.ref!)));
   r.on('POST', '/v1/containers/:ref/exec', async (ctx, res) => {
     sendJson(res, 201, { id: await d.exec.create(ctx.params.ref!, await readJson(ctx.req)) });

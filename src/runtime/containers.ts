@@ -183,6 +183,10 @@ export class Containers {
   create(request: unknown): Promise<ContainerConfig> {
     return createContainer(this.rt, request);
   }
+  /** The shared runtime, for the verbs of backup/ (backup, restore, snapshots, clone). */
+  get runtime(): Runtime {
+    return this.rt;
+  }
   start(ref: string, opts: StartOptions = {}): Promise<ContainerState> {
     return startContainer(this.rt, ref, opts);
   }

@@ -3,7 +3,7 @@ import type { ApiErrorBody } from './system.js';
 /** Where a template came from (docs/templates.md). */
 export type TemplateOrigin =
   | { kind: 'recipe'; recipe: string; args: Record<string, string> }
-  | { kind: 'archive'; format: 'rootfs-tar' | 'docker-archive' | 'oci-layout'; file: string; digest: string; tag?: string }
+  | { kind: 'archive'; format: 'rootfs-tar' | 'docker-archive' | 'oci-layout' | 'corral-backup'; file: string; digest: string; tag?: string }
   | { kind: 'commit'; container: string; containerName: string; parent: string; flattened: boolean };
 
 /** What a container of the template gets unless its request says otherwise. */

@@ -23,6 +23,10 @@ export interface TreeWriterOptions {
   warn?: (message: string) => void;
   /** Refuse to replace an existing directory with a non-directory (`corral cp`: Docker's rule) instead of removing it. */
   keepDirectories?: boolean;
+  /** Overlay whiteouts (0:0 character devices) are written, not skipped (a backup's upper layer). */
+  whiteouts?: boolean;
+  /** Extended attributes kept instead of KEPT_XATTRS. */
+  keepXattrs?: ReadonlySet<string>;
 }
 
 /**
@@ -90,15 +94,27 @@ export class TreeWriter {
           await chmod(abs, entry.mode);
           return;
         case 'char':
+          if (this.opts.whiteouts && entry.devmajor === 0 && entry.devminor === 0) {
+            await this.replace(abs, rel);
+            makeWhiteout(abs);
+            await lchown(abs, entry.uid, entry.gid);
+            return;
+          }
+          this.skipDevice(entry);
+          return;
         case 'block':
-          // Neutralised: containers get /dev from Corral, and every writable mount is nodev.
-          this.opts.warn?.(`skipped device node ${JSON.stringify(entry.name)} (${entry.type === 'char' ? 'c' : 'b'} ${entry.devmajor}:${entry.devminor})`);
+          this.skipDevice(entry);
           return;
       }
     } catch (err) {
       if (err instanceof ArchiveError) throw err;
       throw new ArchiveError(`write ${rel}: ${describe(err)}`, entry.name);
     }
+  }
+
+  /** Neutralised: containers get /dev from Corral, and every writable mount is nodev. */
+  private skipDevice(entry: TarEntry): void {
+    this.opts.warn?.(`skipped device node ${JSON.stringify(entry.name)} (${entry.type === 'char' ? 'c' : 'b'} ${entry.devmajor}:${entry.devminor})`);
   }
 
   /** Set directory mtimes last: writing children would change them. */
@@ -241,7 +257,7 @@ export class TreeWriter {
 
   private setXattrs(abs: string, entry: TarEntry): void {
     for (const [name, value] of entry.xattrs) {
-      if (!KEPT_XATTRS.has(name)) {
+      if (!(this.opts.keepXattrs ?? KEPT_XATTRS).has(name)) {
         this.dropped.set(name, (this.dropped.get(name) ?? 0) + 1);
         continue;
       }

@@ -29,11 +29,18 @@ export function cpuPinsOf(rt: Runtime, except?: string): number[] | undefined {
   return countCpuPins(cpusets, rt.host!.cpus);
 }
 
+/** What a restore or a clone adds to a create: the id chosen (its id range held) and the layer filled. */
+export interface CreateHooks {
+  id?: string;
+  /** Runs after the container's files are made and before its config is committed. */
+  fill?: (config: ContainerConfig) => Promise<void>;
+}
+
 /**
  * Validate a request completely, then make the container's directory and commit its config. A
  * create cut short (an error, a crash) leaves a `.creating` marker that recovery removes.
  */
-export async function createContainer(rt: Runtime, request: unknown): Promise<ContainerConfig> {
+export async function createContainer(rt: Runtime, request: unknown, hooks: CreateHooks = {}): Promise<ContainerConfig> {
   const templateName = (request as { template?: unknown } | null)?.template;
   // Validate everything that does not need the template first, so bad input fails fast.
   const defaults = { defaultNetwork: [rt.deps.defaultNetwork ?? 'bridge'], defaultUserns: rt.deps.defaultUserns ?? 'private' };
@@ -46,6 +53,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
     ...(template.user ? { user: template.user } : {}),
     ...(usableStopSignal(template.stopSignal) ? { stopSignal: template.stopSignal } : {}),
   });
+  if (hooks.id !== undefined) config.id = hooks.id;
   const { oomScoreAdj: _adj, ...flags } = config.limitRequest;
   rt.host ??= await readHostResources();
   config.limits = await limitsFromFlags(flags, rt.host, { cpuPins: cpuPinsOf(rt) });
@@ -77,6 +85,7 @@ export async function createContainer(rt: Runtime, request: unknown): Promise<Co
       await writeEtcFiles(rt.store, config);
       crashPoint('create:etc-written');
       if (config.storage) await rt.disks.create(rt.store.dir(config.id), config.storage);
+      await hooks.fill?.(config);
       await rt.store.commit(config);
       crashPoint('create:committed');
       rt.index.add(config);

@@ -34,7 +34,7 @@ describe('completion', () => {
   const names = async (kind: NameKind): Promise<string[]> => ({ container: ['web', 'db'], template: ['busybox', 'debian'], network: ['bridge', 'backend'] })[kind];
   it('completes verbs, subcommands and flags', async () => {
     const p = program();
-    expect(await complete(p, [], 're', names)).toEqual(['rename', 'restart']);
+    expect(await complete(p, [], 're', names)).toEqual(['rename', 'restart', 'restore']);
     expect(await complete(p, ['network'], '', names)).toEqual(['create', 'inspect', 'ls', 'rm']);
     expect(await complete(p, ['ps'], '--f', names)).toEqual(['--filter', '--format']);
   });
