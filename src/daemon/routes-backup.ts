@@ -66,8 +66,9 @@ export function registerBackupRoutes(r: Router, c: Containers, store: TemplateSt
     const name = ctx.query.get('name') || undefined;
     const start = queryBool(ctx.query.get('start'));
     const onto = ctx.query.get('onto') || undefined;
+    const allowHostBinds = queryBool(ctx.query.get('allowHostBinds'));
     const result = await withBody(ctx.req, (body) =>
-      onto ? restoreIncremental(c.runtime, templates, body, onto, { limits, start }) : restoreBackup(c.runtime, templates, body, { limits, start, ...(name ? { name } : {}) }),
+      onto ? restoreIncremental(c.runtime, templates, body, onto, { limits, start }) : restoreBackup(c.runtime, templates, body, { limits, start, allowHostBinds, ...(name ? { name } : {}) }),
     );
     sendJson(res, 201, result);
   });

@@ -86,6 +86,28 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('corral backup and restore', () => {
+  it('refuses to recreate binds of host paths from an archive unless --allow-host-binds', async () => {
+    const name = uniqueName('bk-bind');
+    const file = join(dir, 'bind.backup');
+    const shared = mkdtempSync(join(dir, 'shared-'));
+    expect((await corral(['create', '--name', name, '-v', `${shared}:/data`, 'busybox', 'true'])).exitCode).toBe(0);
+    try {
+      const b = await corral(['backup', name, '--compression', 'none', '-o', file]);
+      expect(b.exitCode, b.stderr).toBe(0);
+    } finally {
+      await corral(['rm', '-f', name]);
+    }
+    const was = footprint();
+    const r = await corral(['restore', file]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(`the backup binds host paths into the container (${shared}:/data); check them, then restore with --allow-host-binds`);
+    expect(footprint()).toBe(was);
+    const ok = await corral(['restore', file, '--allow-host-binds']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect((await inspect(name)).config.volumes).toEqual([expect.objectContaining({ source: shared, target: '/data' })]);
+    await corral(['rm', '-f', name]);
+  });
+
   it('backup → rm → restore gives back the same data, config, limits, ports and restart policy', async () => {
     const name = uniqueName('bk');
     const port = 20000 + (process.pid % 20000);

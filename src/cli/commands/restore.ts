@@ -19,6 +19,8 @@ export interface RestoreCommandRequest {
   start: boolean;
   /** Apply incrementals onto this existing container (restored from their base). */
   onto?: string;
+  /** Recreate the backup's binds of host paths (refused by default: the archive is untrusted). */
+  allowHostBinds?: boolean;
 }
 
 export function registerRestore(program: Command, dispatch: (req: RestoreCommandRequest) => Promise<void>): void {
@@ -29,8 +31,9 @@ export function registerRestore(program: Command, dispatch: (req: RestoreCommand
     .option('--name <name>', 'the container name (default: the one in the backup)')
     .option('--start', 'start the container once restored', false)
     .option('--onto <container>', 'apply incremental backups onto this stopped container, restored from their base')
-    .action((files: string[], o: { name?: string; start: boolean; onto?: string }) =>
-      dispatch({ files, start: o.start, ...(o.name !== undefined ? { name: o.name } : {}), ...(o.onto !== undefined ? { onto: o.onto } : {}) }),
+    .option('--allow-host-binds', 'recreate bind mounts of host paths the backup names (-v /srv:/data); refused by default', false)
+    .action((files: string[], o: { name?: string; start: boolean; onto?: string; allowHostBinds: boolean }) =>
+      dispatch({ files, start: o.start, ...(o.allowHostBinds ? { allowHostBinds: true } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(o.onto !== undefined ? { onto: o.onto } : {}) }),
     );
   withExamples(cmd, EXAMPLES);
 }
@@ -51,6 +54,7 @@ export async function restore(ctx: Context, req: RestoreCommandRequest): Promise
   const [base, ...incrementals] = req.files;
   const q = new URLSearchParams();
   if (req.name) q.set('name', req.name);
+  if (req.allowHostBinds) q.set('allowHostBinds', 'true');
   if (req.start && incrementals.length === 0) q.set('start', 'true');
   const r = await uploadArchive<RestoreResult>(client.socketPath, `/v1/restore?${q}`, await openArchive(ctx, base!, false));
   report(ctx, r);

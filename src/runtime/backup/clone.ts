@@ -35,6 +35,8 @@ export async function cloneContainer(rt: Runtime, templates: TemplateAccess, ref
     const b = await backupContainer(rt, templates, c.id, { compression: 'none' });
     result = await restoreBackup(rt, templates, b.chunks, {
       name,
+      // The original's binds were accepted when it was created here.
+      allowHostBinds: true,
       adjust: () => ({ hostname: name.slice(0, 63), ip: undefined, publish: req.publish ?? [] }),
     });
   } finally {

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackupHeader, ContainerConfig, RestoreResult } from '../../api/types.js';
+import type { BackupHeader, ContainerConfig, RestoreResult, VolumeSpec } from '../../api/types.js';
 import { containersDir } from '../../config.js';
 import { ConflictError, fsError, InvalidStateError, ValidationError } from '../../errors.js';
 import type { ExtractLimits } from '../../rootfs/archive/limits.js';
@@ -21,6 +21,12 @@ export interface RestoreOptions {
   limits?: Partial<ExtractLimits>;
   /** Request changes a clone makes (new name, hostname, no fixed address or host ports). */
   adjust?: (h: BackupHeader) => Record<string, unknown>;
+  /**
+   * Recreate the backup's bind mounts of host paths. Off by default: an archive is untrusted, and
+   * one naming `-v /:/host` would hand the container the host's files (clone, of a container
+   * already here, keeps them).
+   */
+  allowHostBinds?: boolean;
 }
 
 /** `<container dir>/restored.json`: the last backup applied, so an incremental knows its base. */
@@ -46,6 +52,13 @@ export async function restoreBackup(rt: Runtime, templates: TemplateAccess, sour
     const r = await readBackup(source, opts.limits, async (h): Promise<Destinations> => {
       if (h.kind !== 'full') throw new ValidationError(`backup ${h.backupId} is incremental: restore its base first and this one onto it (corral restore BASE INCR)`);
       name = validateName(opts.name ?? h.container.name);
+      const vols: unknown[] = Array.isArray(h.container.request.volumes) ? h.container.request.volumes : [];
+      const binds = vols.filter((v): v is VolumeSpec => typeof v === 'object' && v !== null && ((v as VolumeSpec).type ?? 'bind') === 'bind');
+      if (binds.length > 0 && opts.allowHostBinds !== true) {
+        throw new ValidationError(
+          `restore: the backup binds host paths into the container (${binds.map((v) => `${v.source}:${v.target}`).join(', ')}); check them, then restore with --allow-host-binds`,
+        );
+      }
       if (rt.index.all().some((c) => c.name === name)) throw new ConflictError(`restore: a container named ${name} exists; choose another with --name`);
       const local = await templates.digestOf(h.template.name);
       useLocal = local !== undefined && local !== 'unknown' && local === h.template.digest;
