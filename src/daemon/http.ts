@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { toEnvelope } from '../api/errors.js';
 import { ValidationError } from '../errors.js';
 
@@ -63,4 +63,20 @@ export function queryInt(v: string | null, name: string, min: number, max: numbe
   const n = Number(v);
   if (n < min || n > max) throw new ValidationError(`${name}=${v}: expected ${min}..${max}`);
   return n;
+}
+
+/**
+ * Hand an upload to `job` through a PassThrough: when the job stops early (a refused entry, a
+ * bad header), the rest of the upload is drained, not left unread, so the client gets the answer.
+ */
+export async function withRequestBody<T>(req: IncomingMessage, job: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
+  const body = new PassThrough();
+  req.pipe(body);
+  try {
+    return await job(body);
+  } finally {
+    req.unpipe(body);
+    body.destroy();
+    req.resume();
+  }
 }

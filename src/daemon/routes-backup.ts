@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { BackupRequest, CloneRequest } from '../api/types.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { EMPTY_DEFAULTS } from '../rootfs/record.js';
@@ -12,7 +11,7 @@ import { createSnapshot, listSnapshots, removeSnapshot, restoreSnapshot } from '
 import { cloneContainer } from '../runtime/backup/clone.js';
 import type { Containers } from '../runtime/containers.js';
 import { importLimits } from './routes-templates-import.js';
-import { queryBool, readJson, sendJson } from './http.js';
+import { queryBool, readJson, sendJson, withRequestBody } from './http.js';
 import type { Router } from './router.js';
 
 /** A `--since` state lists every path of the layer: larger than other request bodies. */
@@ -67,7 +66,7 @@ export function registerBackupRoutes(r: Router, c: Containers, store: TemplateSt
     const start = queryBool(ctx.query.get('start'));
     const onto = ctx.query.get('onto') || undefined;
     const allowHostBinds = queryBool(ctx.query.get('allowHostBinds'));
-    const result = await withBody(ctx.req, (body) =>
+    const result = await withRequestBody(ctx.req, (body) =>
       onto ? restoreIncremental(c.runtime, templates, body, onto, { limits, start }) : restoreBackup(c.runtime, templates, body, { limits, start, allowHostBinds, ...(name ? { name } : {}) }),
     );
     sendJson(res, 201, result);
@@ -138,16 +137,4 @@ async function sendStream(res: ServerResponse, chunks: AsyncIterable<Buffer>, he
   res.end();
 }
 
-/** The request body as a stream for `job`; what `job` leaves unread is drained, so the client gets the answer. */
-async function withBody<T>(req: IncomingMessage, job: (body: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
-  const body = new PassThrough();
-  req.pipe(body);
-  try {
-    return await job(body);
-  } finally {
-    req.unpipe(body);
-    body.destroy();
-    req.resume();
-  }
-}
 

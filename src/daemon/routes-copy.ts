@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
 import type { Containers } from '../runtime/containers.js';
 import { ValidationError } from '../errors.js';
-import { queryBool, sendJson } from './http.js';
+import { queryBool, sendJson, withRequestBody } from './http.js';
 import { importLimits } from './routes-templates-import.js';
 import type { Router } from './router.js';
 
@@ -36,14 +35,6 @@ export function registerCopyRoutes(r: Router, c: Containers, env: NodeJS.Process
     }
   });
   r.on('PUT', '/v1/containers/:ref/archive', async (ctx, res) => {
-    const body = new PassThrough();
-    ctx.req.pipe(body);
-    try {
-      sendJson(res, 200, await c.copyIn(ctx.params.ref!, pathOf(ctx.query), body, { archive: queryBool(ctx.query.get('archive')), limits }));
-    } finally {
-      ctx.req.unpipe(body);
-      body.destroy();
-      ctx.req.resume();
-    }
+    sendJson(res, 200, await withRequestBody(ctx.req, (body) => c.copyIn(ctx.params.ref!, pathOf(ctx.query), body, { archive: queryBool(ctx.query.get('archive')), limits })));
   });
 }

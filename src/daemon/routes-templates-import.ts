@@ -1,10 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { ValidationError } from '../errors.js';
 import { importRootfs, loadImage, type ImportResult } from '../rootfs/archive/import.js';
 import type { ExtractLimits } from '../rootfs/archive/limits.js';
 import type { TemplateTarget } from '../rootfs/archive/target.js';
-import { sendJson } from './http.js';
+import { sendJson, withRequestBody } from './http.js';
 import type { Router } from './router.js';
 
 /**
@@ -17,29 +15,14 @@ export function registerTemplateImportRoutes(r: Router, target: TemplateTarget, 
   r.on('POST', '/v1/templates/import', async (ctx, res) => {
     const name = ctx.query.get('name');
     if (!name) throw new ValidationError('template import: a name is required (?name=NAME)');
-    sendJson(res, 201, await withBody(ctx.req, (body) => importRootfs(target, name, body, { limits })));
+    sendJson(res, 201, await withRequestBody(ctx.req, (body) => importRootfs(target, name, body, { limits })));
   });
   r.on('POST', '/v1/templates/load', async (ctx, res) => {
     const name = ctx.query.get('name') || undefined;
-    sendJson(res, 201, await withBody(ctx.req, (body) => loadImage(target, body, { limits, ...(name ? { name } : {}) })));
+    sendJson(res, 201, await withRequestBody(ctx.req, (body) => loadImage(target, body, { limits, ...(name ? { name } : {}) })));
   });
 }
 
-/**
- * Hand the request body to `job` through a PassThrough: when the job stops early (a refused
- * entry), the rest of the upload is drained, not left unread, so the client gets the answer.
- */
-async function withBody(req: IncomingMessage, job: (body: AsyncIterable<Buffer>) => Promise<ImportResult>): Promise<ImportResult> {
-  const body = new PassThrough();
-  req.pipe(body);
-  try {
-    return await job(body);
-  } finally {
-    req.unpipe(body);
-    body.destroy();
-    req.resume();
-  }
-}
 
 export function importLimits(env: NodeJS.ProcessEnv): Partial<ExtractLimits> {
   const num = (key: string): number | undefined => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { filterThrough } from '../../util/filter-through.js';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CorralError } from '../../errors.js';
@@ -86,39 +86,9 @@ async function* gunzip(raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
 }
 
 async function* viaTool(program: string, raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  const child = spawn(program, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => void (stderr = (stderr + s).slice(-4096)));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-  let feedError: unknown;
-  let stopped = false;
-  child.stdin.on('error', () => {}); // EPIPE when the tool stops reading: its exit status says why
-  const feed = (async () => {
-    try {
-      for await (const c of raw) {
-        if (stopped) break;
-        if (!child.stdin.write(c)) await new Promise<void>((ok) => { child.stdin.once('drain', ok); child.once('close', ok); });
-      }
-    } catch (err) {
-      feedError = err;
-      child.kill('SIGKILL');
-    } finally {
-      child.stdin.end();
-    }
-  })();
   try {
-    for await (const c of child.stdout) yield c as Buffer;
-    const code = await exited;
-    await feed;
-    if (feedError) throw feedError;
-    if (code !== 0) throw archiveError(`decompress with ${program}: ${stderr.trim().split('\n').pop() || `exit ${code ?? 'by signal'}`}`);
+    yield* filterThrough(program, ['-dc'], raw, (m) => archiveError(`decompress with ${m}`));
   } finally {
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited.catch(() => {});
     await raw.return(undefined);
   }
 }
