@@ -1,4 +1,5 @@
 // N idle containers: what each costs the host, and how fast ps and stats answer at that count.
+import { stopInstallation } from './bench-stop.mjs';
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -86,16 +87,12 @@ Creating and starting all ${N} took ${(startAll / 1000).toFixed(1)} s (20 at a t
   const re = /## Density \(scripts\/bench-density\)[\s\S]*?(?=\n## |$)/;
   writeFileSync(docPath, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n${section}`);
 } finally {
-  const pidFile = join(env.CORRAL_RUN_ROOT, 'corrald.pid');
-  if (existsSync(pidFile)) {
-    try { process.kill(Number(readFileSync(pidFile, 'utf8').split(' ')[0]), 'SIGTERM'); } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const mountsLeft = await stopInstallation(env.CORRAL_RUN_ROOT, base);
   spawnSync('nft', ['delete', 'table', 'inet', 'cdensity0']);
   spawnSync('ip', ['link', 'del', 'cdensity0']);
   for (const h of readdirSync('/sys/fs/cgroup')) {
     const p = join('/sys/fs/cgroup', h, env.CORRAL_CGROUP_PARENT);
     if (existsSync(p)) spawnSync('sh', ['-c', `find ${p} -depth -type d -exec rmdir {} + 2>/dev/null`]);
   }
-  rmSync(base, { recursive: true, force: true });
+  if (!mountsLeft) rmSync(base, { recursive: true, force: true });
 }

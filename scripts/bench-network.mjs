@@ -4,6 +4,7 @@
 //   host:      the same server program on the host's loopback (no namespace, no veth)
 // The server is one Node process in each case (in the container: the host's node binary and its
 // libraries bound read-only into a busybox container). The client is a separate Node process.
+import { stopInstallation } from './bench-stop.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -180,14 +181,7 @@ mechanism down; keep-alive connections do not show it. Corral does not change \`
 } finally {
   hostServer?.kill('SIGKILL');
   spawnSync(process.execPath, [CLI, 'rm', '-f', 'bench-net'], { env });
-  const pidFile = join(env.CORRAL_RUN_ROOT, 'corrald.pid');
-  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split(' ')[0]) : 0;
-  if (pid) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {}
-    for (let i = 0; i < 50 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
-  }
+  const mountsLeft = await stopInstallation(env.CORRAL_RUN_ROOT, base);
   // This installation's bridge and table; forwarding back as it was.
   spawnSync('nft', ['delete', 'table', 'inet', `${PREFIX}0`]);
   spawnSync('ip', ['link', 'del', `${PREFIX}0`]);
@@ -198,6 +192,5 @@ mechanism down; keep-alive connections do not show it. Corral does not change \`
     const p = join('/sys/fs/cgroup', h, env.CORRAL_CGROUP_PARENT);
     if (existsSync(p)) spawnSync('sh', ['-c', `find ${p} -depth -type d -exec rmdir {} + 2>/dev/null`]);
   }
-  if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(base)) rmSync(base, { recursive: true, force: true });
-  else console.error(`mounts left under ${base}`);
+  if (!mountsLeft) rmSync(base, { recursive: true, force: true });
 }

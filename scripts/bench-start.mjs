@@ -1,4 +1,5 @@
 // Measures container start-up, every contender in the same run, and writes docs/benchmarks.md.
+import { stopInstallation } from './bench-stop.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -234,11 +235,7 @@ On this hybrid (cgroup v1) host the first \`cgroup.procs\` write after ~100 ms i
   writeFileSync(docPath, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n${section}`);
   console.error(`\nwrote ${docPath}; start path = ${ratio.toFixed(1)}x floor (none), bridge adds ${(startRow.median - noneRow.median).toFixed(1)} ms`);
 } finally {
-  const pid = existsSync(join(env.CORRAL_RUN_ROOT, 'corrald.pid')) ? Number(readFileSync(join(env.CORRAL_RUN_ROOT, 'corrald.pid'), 'utf8').split(' ')[0]) : 0;
-  if (pid) {
-    try { process.kill(pid, 'SIGTERM'); } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const mountsLeft = await stopInstallation(env.CORRAL_RUN_ROOT, base);
   spawnSync('nft', ['delete', 'table', 'inet', `${PREFIX}0`]);
   spawnSync('ip', ['link', 'del', `${PREFIX}0`]);
   const bridges = JSON.parse(spawnSync('ip', ['-j', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout || '[]');
@@ -248,5 +245,5 @@ On this hybrid (cgroup v1) host the first \`cgroup.procs\` write after ~100 ms i
       if (existsSync(p)) spawnSync('sh', ['-c', `find ${p} -depth -type d -exec rmdir {} + 2>/dev/null`]);
     }
   }
-  rmSync(base, { recursive: true, force: true });
+  if (!mountsLeft) rmSync(base, { recursive: true, force: true });
 }
