@@ -1,9 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAEMON, ROOT, corralWith, daemonArgs, type CliResult, type TestInstallation } from '../support/installation.js';
+import { spoofScenario } from '../support/spoof-scenario.js';
 import { CGROUP_ROOT, mountExt4, rmdirCgroup, seedTemplate, startCorrald, teardown, unmountExt4, vmState, type Corrald } from './support.js';
 
 /**
@@ -19,6 +21,9 @@ const inst: TestInstallation = { dataRoot: join(base, 'data'), runRoot: join(bas
 const parentDir = join(CGROUP_ROOT, inst.cgroupParent);
 const probe = join(base, 'seccomp-probe');
 const volume = join(base, 'vol');
+const spoofDir = join(base, 'spoof');
+const children: ChildProcess[] = [];
+const made: string[] = [];
 let daemon: Corrald | undefined;
 
 async function corral(args: string[]): Promise<CliResult> {
@@ -37,11 +42,17 @@ beforeAll(async () => {
   await mountExt4(image, inst.dataRoot);
   await seedTemplate(inst.dataRoot);
   await execa('gcc', ['-static', '-O2', '-o', probe, join(ROOT, 'test/native/seccomp-probe.c')]);
+  // Container root is an unprivileged host uid (its user namespace): the directory must be open to it.
+  mkdirSync(spoofDir, { mode: 0o755 });
+  chmodSync(spoofDir, 0o755);
+  await execa('gcc', ['-static', '-O2', '-o', join(spoofDir, 'spoof'), join(ROOT, 'test/integration/fixtures/spoof.c')]);
   // The flag beats CORRAL_DEFAULT_USERNS=host, which guest-init sets for the rest of the tier.
   daemon = await startCorrald(inst, [process.execPath, DAEMON, ...daemonArgs(inst), '--default-userns', 'private', '--log-level', 'debug'], 300_000);
 }, 900_000);
 
 afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (made.length > 0) await corral(['rm', '-f', ...made]);
   await teardown(inst, daemon, [() => rmdirCgroup(parentDir), () => unmountExt4(image, inst.dataRoot), () => rm(base, { recursive: true, force: true })]);
 }, 900_000);
 
@@ -121,4 +132,8 @@ describe('a hostile tenant with default flags, on cgroup v2 and kernel 6.1 (priv
     expect(who.stdout.trim()).not.toBe('0');
     expect((await corral(['rm', 'vol'])).exitCode).toBe(0);
   }, 600_000);
+
+  it('on the default bridge, cannot spoof ARP or IP as the gateway or a neighbour, nor steal a MAC', async () => {
+    await spoofScenario({ corral, runRoot: inst.runRoot, spoofDir, port: 17_000 + (process.pid % 1000), children, made, waitMs: 120_000 }, 'vm');
+  }, 900_000);
 });
